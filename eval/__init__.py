@@ -1,0 +1,1 @@
+"""The evaluation harness: datasets, metrics and the calibration of answer thresholds."""

@@ -1,0 +1,123 @@
+"""Sentence-aware passages that keep exact character offsets into the article text.
+
+LlamaIndex's ``SentenceSplitter`` re-joins and strips what it splits, so its
+``start_char_idx`` can drift from the source; a citation here must be an exact span, so
+sentences are found on the original string and passages are slices of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from qa.models import Article, Passage
+
+Span = tuple[int, int]
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt",
+    "cmdr", "adm", "maj", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc", "no", "nos", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft",
+    "fig", "approx", "dept", "est", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m", "rev", "pres",
+}
+# A sentence ends at . ! ? or … (with closing quotes or brackets), before white space and a
+# character that can open a sentence.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[^\s\"'“‘(\[a-z])")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+def _is_abbreviation(text: str, dot_at: int) -> bool:
+    if text[dot_at] != ".":
+        return False
+    match = _WORD_BEFORE.search(text, 0, dot_at)
+    if not match:
+        return False
+    word = match.group(1).lower().strip(".")
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentences of ``text[start:end]`` as ``(start, end)`` offsets into ``text``, trimmed."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start = start + line.start()
+        line_end = start + line.end()
+        cursor = line_start
+        for match in _END.finditer(text, line_start, line_end):
+            if _is_abbreviation(text, match.start()):
+                continue
+            spans.append((cursor, match.end()))
+            cursor = match.end()
+        spans.append((cursor, line_end))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _trim(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _split_long(text: str, span: Span, count: Callable[[str], int], budget: int) -> list[Span]:
+    """Cut a sentence longer than the budget at word boundaries."""
+    pieces: list[Span] = []
+    words = [m.span() for m in re.finditer(r"\S+", text[span[0]:span[1]])]
+    first = 0
+    while first < len(words):
+        last = first
+        while last + 1 < len(words):
+            candidate = text[span[0] + words[first][0]: span[0] + words[last + 1][1]]
+            if count(candidate) > budget:
+                break
+            last += 1
+        pieces.append((span[0] + words[first][0], span[0] + words[last][1]))
+        first = last + 1
+    return pieces
+
+
+def split_passages(
+    article: Article,
+    count_tokens: Callable[[str], int],
+    target_tokens: int = 200,
+    max_tokens: int = 250,
+) -> list[Passage]:
+    """Pack consecutive sentences into passages of about ``target_tokens``, never above
+    ``max_tokens``; each passage after the first repeats the previous one's last sentence
+    when that sentence is short (a small overlap that keeps a fact with its context)."""
+    text = article.text
+    spans: list[Span] = []
+    for span in sentence_spans(text):
+        if count_tokens(text[span[0]:span[1]]) > max_tokens:
+            spans.extend(_split_long(text, span, count_tokens, max_tokens))
+        else:
+            spans.append(span)
+    sizes = [count_tokens(text[s:e]) for s, e in spans]
+    groups = _pack(sizes, target_tokens, max_tokens)
+    passages = []
+    for index, (first, last) in enumerate(groups):
+        start, end = spans[first][0], spans[last][1]
+        passages.append(
+            Passage(id=f"{article.id}:{index}", article_id=article.id, start=start, end=end,
+                    text=text[start:end])
+        )
+    return passages
+
+
+def _pack(sizes: Sequence[int], target: int, limit: int) -> list[tuple[int, int]]:
+    groups: list[tuple[int, int]] = []
+    first = 0
+    while first < len(sizes):
+        total, last = sizes[first], first
+        while last + 1 < len(sizes) and total + sizes[last + 1] <= target:
+            last += 1
+            total += sizes[last]
+        groups.append((first, last))
+        if last + 1 >= len(sizes):
+            break
+        short_last = sizes[last] <= target // 4
+        overlap = last > first and short_last and sizes[last] + sizes[last + 1] <= limit
+        first = last if overlap else last + 1
+    return groups

@@ -1,0 +1,64 @@
+"""Settings, read once from the environment (prefix ``QA_``) and ``.env``, then passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = {"changeme", "change-me", "changethis", "your-api-key", "sk-...", "xxx"}
+
+
+class Settings(BaseSettings):
+    """Everything articleqa can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".articleqa"), description="Where embedded Chroma keeps its data.")
+    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    embedder: Literal["local", "openai"] = Field("local", description="Embedding backend.")
+    embed_model: str | None = Field(
+        None, description="Embedding model (openai embedder only; default text-embedding-3-small)."
+    )
+    embed_base_url: str | None = Field(
+        None, description="Base URL for the openai embedder (default: QA_LLM_BASE_URL)."
+    )
+    answerer: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto = llm when an LLM is configured, else extractive."
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible server base URL.")
+    llm_model: str | None = Field(None, description="Model name on that server.")
+    llm_api_key: str | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+    llm_max_retries: int = Field(1, ge=0, description="Retries on LLM connection errors.")
+    ingest_batch: int = Field(
+        256, ge=1, le=5000, description="Passages embedded and written per batch while ingesting."
+    )
+    top_k: int = Field(6, ge=1, le=50, description="Passages given to the answerer.")
+    api_key: str | None = Field(None, description="Bearer key for write routes of the API.")
+    host: str = Field("127.0.0.1", description="Address the HTTP service binds.")
+    port: int = Field(8000, description="Port the HTTP service binds.")
+    seeds_dir: Path = Field(Path("seeds"), description="Articles ingested by default.")
+
+    @field_validator("llm_api_key", "api_key")
+    @classmethod
+    def _no_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() in _PLACEHOLDERS:
+            raise ValueError("looks like a placeholder; set a real key or leave it unset")
+        return value or None
+
+    def resolved_llm_api_key(self) -> str | None:
+        return self.llm_api_key or os.environ.get("OPENAI_API_KEY") or None
+
+    def llm_configured(self) -> bool:
+        """An LLM counts as configured when a model is named, or a base URL or key is set."""
+        return bool(self.llm_model or self.llm_base_url or self.resolved_llm_api_key())
+
+    def answerer_mode(self) -> Literal["extractive", "llm"]:
+        if self.answerer == "auto":
+            return "llm" if self.llm_configured() else "extractive"
+        return self.answerer

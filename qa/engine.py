@@ -1,0 +1,257 @@
+"""``QAEngine``: the one façade that the CLI, the HTTP API and the evaluation harness use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from qa.articles import LoadFailure, read_sources
+from qa.chunking import split_passages
+from qa.citations import REFUSAL, CitationChecker, render_pieces
+from qa.config import Settings
+from qa.embedding import Embedder, build_embedder
+from qa.errors import InvalidInput
+from qa.extractive import ExtractiveAnswerer
+from qa.llm import LLMAnswerer
+from qa.models import Answer, Article, IngestReport, Passage, RetrievedPassage
+from qa.retrieval import Hit, HybridRetriever
+from qa.store import ArticleStore
+
+MAX_QUESTION_CHARS = 2000
+_FOLLOW_UP = re.compile(r"\b(he|she|they|it|its|his|her|their|them|this|that|these|those|"
+                        r"there|then|the same|also|else|more)\b", re.I)
+
+
+def text_hash(article: Article) -> str:
+    """Changes when anything stored about the article changes."""
+    fields = article.model_dump(mode="json", exclude={"id", "origin"})
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Batch:
+    articles: list[Article] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+
+class QAEngine:
+    """Ingest articles, answer questions with checked citations, manage the article store."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or build_embedder(settings)
+        self.store = ArticleStore(settings, self.embedder.identity)
+        self.retriever = HybridRetriever(self.store, self.embedder)
+        self.checker = CitationChecker(self.embedder)
+        self.extractive = ExtractiveAnswerer(self.embedder)
+        self.llm = LLMAnswerer(settings) if settings.answerer_mode() == "llm" else None
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm else "extractive"
+
+    # -- ingest --------------------------------------------------------------------------
+    def ingest(self, sources: Iterable[str],
+               progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Read every folder, file or URL and ingest what parses; failures are reported."""
+        return self.ingest_items(read_sources(sources), progress)
+
+    def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
+        return self.ingest_items(articles)
+
+    def ingest_items(self, items: Iterable[Article | LoadFailure],
+                     progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Idempotent, batched ingest. An article's record is written after its passages, so
+        a run killed anywhere and run again ends with exactly the passages of a clean run."""
+        report = IngestReport()
+        batch = _Batch()
+        seen: set[str] = set()
+        for item in items:
+            if isinstance(item, LoadFailure):
+                report.failed.append({"source": item.origin, "reason": item.reason})
+                continue
+            if item.id in seen:
+                report.unchanged.append(item.id)
+                continue
+            seen.add(item.id)
+            status = self._prepare(item)
+            if status == "unchanged":
+                report.unchanged.append(item.id)
+                if progress:
+                    progress(1, 0)
+                continue
+            (report.new if status == "new" else report.updated).append(item.id)
+            batch.articles.append(item)
+            batch.passages.extend(split_passages(item, self.embedder.count_tokens))
+            if len(batch) >= self.settings.ingest_batch:
+                report.passages += self._flush(batch, progress)
+                batch = _Batch()
+        report.passages += self._flush(batch, progress)
+        return report
+
+    def _prepare(self, article: Article) -> str:
+        """'new', 'updated' or 'unchanged'; an update first drops the old passages."""
+        known = self.store.article_meta([article.id]).get(article.id)
+        if known is not None:
+            if known.get("text_hash") == text_hash(article):
+                return "unchanged"
+            self.store.delete_passages_of(article.id)
+            return "updated"
+        replaced = [i for i in self.store.ids_with_origin(article.origin) if i != article.id] \
+            if article.origin else []
+        for old_id in replaced:  # the same file, edited: its old version goes
+            self.store.delete_article(old_id)
+        return "updated" if replaced else "new"
+
+    def _flush(self, batch: _Batch, progress: Callable[[int, int], None] | None) -> int:
+        if not batch.articles:
+            return 0
+        vectors = self.embedder.embed([p.text for p in batch.passages])
+        by_id = {a.id: a for a in batch.articles}
+        self.store.write_passages(batch.passages, vectors, by_id)
+        heads = self.embedder.embed([_headline(a) for a in batch.articles])
+        counts = {a.id: 0 for a in batch.articles}
+        for passage in batch.passages:
+            counts[passage.article_id] += 1
+        self.store.write_articles(batch.articles, heads,
+                                  {a.id: text_hash(a) for a in batch.articles}, counts)
+        if progress:
+            progress(len(batch.articles), len(batch.passages))
+        return len(batch.passages)
+
+    # -- questions -----------------------------------------------------------------------
+    def ask(self, question: str, top_k: int | None = None, since: date | None = None,
+            until: date | None = None, history: list[dict[str, str]] | None = None) -> Answer:
+        """Answer ``question`` from the stored articles, with checked citations."""
+        started = time.perf_counter()
+        question = _validate(question, since, until)
+        search, history = self._standalone(question, history)
+        hits, articles, vector, t_retrieve = self._retrieve(search, top_k, since, until)
+        t0 = time.perf_counter()
+        draft = self._draft(question, search, hits, articles, vector, history)
+        answer = self._finish(question, draft, hits, articles)
+        answer.timings_ms = {"retrieve": _ms(t_retrieve), "answer": _ms(time.perf_counter() - t0),
+                             "total": _ms(time.perf_counter() - started)}
+        return answer
+
+    def chat(self, messages: list[dict[str, str]], top_k: int | None = None) -> Answer:
+        """Answer the last user message, reading earlier turns as the conversation."""
+        if not messages or messages[-1].get("role") != "user":
+            raise InvalidInput("the last message must be the user's question")
+        return self.ask(messages[-1].get("content", ""), top_k=top_k, history=messages[:-1])
+
+    def stream_chat(self, messages: list[dict[str, str]],
+                    top_k: int | None = None) -> Iterator[str | Answer]:
+        """Yields text deltas of the draft as it is written, then the checked ``Answer``."""
+        if not messages or messages[-1].get("role") != "user":
+            raise InvalidInput("the last message must be the user's question")
+        started = time.perf_counter()
+        question = _validate(messages[-1].get("content", ""), None, None)
+        search, history = self._standalone(question, messages[:-1])
+        hits, articles, vector, t_retrieve = self._retrieve(search, top_k, None, None)
+        t0 = time.perf_counter()
+        if self.llm and hits:
+            parts = []
+            for delta in self.llm.stream(question if search == question else search, hits,
+                                         articles, history):
+                parts.append(delta)
+                yield delta
+            draft = "".join(parts)
+        else:
+            draft = self._draft(question, search, hits, articles, vector, history)
+        answer = self._finish(question, draft, hits, articles)
+        if not self.llm:  # extractive: the checked answer, sentence by sentence
+            pieces = [answer.answer] if answer.refused else render_pieces(answer.sentences)
+            for i, piece in enumerate(pieces):
+                yield piece if i == len(pieces) - 1 else piece + " "
+        answer.timings_ms = {"retrieve": _ms(t_retrieve), "answer": _ms(time.perf_counter() - t0),
+                             "total": _ms(time.perf_counter() - started)}
+        yield answer
+
+    def _standalone(self, question: str, history: list[dict[str, str]] | None
+                    ) -> tuple[str, list[dict[str, str]]]:
+        """The question to search with: condensed by the LLM, or in extractive mode joined
+        with the previous question when it reads as a follow-up."""
+        turns = [t for t in (history or []) if t.get("role") in {"user", "assistant"}]
+        if not turns:
+            return question, turns
+        if self.llm:
+            return self.llm.condense(question, turns), turns
+        previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
+        if previous and (_FOLLOW_UP.search(question) or len(question.split()) <= 5):
+            return f"{previous} {question}", turns
+        return question, turns
+
+    def _retrieve(self, search: str, top_k: int | None, since: date | None,
+                  until: date | None) -> tuple[list[Hit], dict[str, Article], np.ndarray, float]:
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_one(search)
+        hits = self.retriever.retrieve(search, top_k or self.settings.top_k, since, until, vector)
+        articles = self.store.get_articles(sorted({h.article_id for h in hits}))
+        hits = [h for h in hits if h.article_id in articles]
+        return hits, articles, vector, time.perf_counter() - t0
+
+    def _draft(self, question: str, search: str, hits: list[Hit], articles: dict[str, Article],
+               vector: np.ndarray, history: list[dict[str, str]]) -> str:
+        if not hits:
+            return ""
+        if self.llm:
+            return self.llm.draft(search if history else question, hits, articles, history)
+        return self.extractive.draft(search, hits, articles, vector)
+
+    def _finish(self, question: str, draft: str, hits: list[Hit],
+                articles: dict[str, Article]) -> Answer:
+        checked = self.checker.check(draft, hits, articles)
+        return Answer(
+            question=question, answer=checked.answer, refused=checked.refused, mode=self.mode,
+            citations=checked.citations, sentences=checked.sentences,
+            retrieved=[RetrievedPassage(passage_id=h.passage_id, article_id=h.article_id,
+                                        score=round(h.score, 5)) for h in hits],
+        )
+
+    # -- articles ------------------------------------------------------------------------
+    def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return self.store.list_articles(limit=limit, offset=offset)
+
+    def get_article(self, article_id: str) -> Article:
+        return self.store.get_article(article_id)
+
+    def delete_article(self, article_id: str) -> None:
+        self.store.delete_article(article_id)
+
+    def stats(self) -> dict[str, Any]:
+        return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
+                "mode": self.mode, "embedder": self.embedder.identity}
+
+
+def _headline(article: Article) -> str:
+    return article.title + "\n" + article.text.split("\n", 1)[0]
+
+
+def _validate(question: str, since: date | None, until: date | None) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise InvalidInput("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    if since and until and since > until:
+        raise InvalidInput("since is after until")
+    return question
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+__all__ = ["REFUSAL", "QAEngine"]

@@ -1,0 +1,45 @@
+"""Domain errors. Callers (CLI, API) map them to exit codes and HTTP statuses.
+
+    QAError
+    ├── InvalidInput          bad question, date, path or article (user's fault, 4xx)
+    │   └── ArticleParseError one article could not be parsed
+    ├── NotFound              no such article
+    ├── ModelError            the local embedding model is missing or corrupt
+    ├── StoreError            Chroma unreachable or inconsistent
+    │   └── EmbedderMismatch  the store was built with another embedder
+    └── UpstreamError         the LLM or remote embedder failed (timeout, 5xx, bad reply)
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base of every error articleqa raises on purpose."""
+
+
+class InvalidInput(QAError):
+    pass
+
+
+class ArticleParseError(InvalidInput):
+    pass
+
+
+class NotFound(QAError):
+    pass
+
+
+class ModelError(QAError):
+    pass
+
+
+class StoreError(QAError):
+    pass
+
+
+class EmbedderMismatch(StoreError):
+    pass
+
+
+class UpstreamError(QAError):
+    pass

@@ -1,0 +1,197 @@
+"""The zero-config answerer: quotes the retrieved sentences that answer the question.
+
+Each candidate sentence of the retrieved passages is scored by its embedding similarity to
+the question, the share of the question's content words it holds (names and numbers
+counting double) and how well it fits the kind of answer asked for (a number for "how
+many", a date for "when"). The best one is quoted, with up to two more that score nearly
+as well; when the best is below ``ANSWER_THRESHOLD``, or a name the question asks about is
+in none of the retrieved articles, the answerer refuses. Thresholds are calibrated by
+``eval/calibrate.py`` on ``eval/datasets/seed_dev.jsonl``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.chunking import sentence_spans
+from qa.embedding import Embedder
+from qa.models import Article
+from qa.retrieval import Hit
+from qa.terms import capitalised_names, numbers, terms, words
+
+ANSWER_THRESHOLD = 0.45
+EXTRA_MARGIN = 0.05
+MAX_SENTENCES = 3
+SHORTLIST = 24
+QUESTION_WORDS = frozenset(terms("many much kind sort type name happen happened did do does "
+                                 "tell give describe explain exactly"))
+_UNKNOWN = re.compile(r"\b(not (been )?(specified|disclosed|known|confirmed|released|revealed)|"
+                      r"unknown|unclear|unspecified|undisclosed)\b", re.I)
+_DATE = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|"
+                   r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
+                   r"saturday|sunday|yesterday|today|last (week|weekend|month|year)|ago)\b", re.I)
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|this|the (minister|president|"
+                            r"official|leader|spokesperson|spokesman|spokeswoman))\b", re.I)
+# Abbreviations a question may use for a name the article spells out.
+ALIASES = {"uk": "united kingdom", "us": "united states", "usa": "united states",
+           "un": "united nations", "eu": "european union", "nato": "north atlantic"}
+MISSING_NAMES_REFUSE = 0.5
+_POST_BYLINE = re.compile(r"^\s*[—–-]\s*(?P<name>[^\n(]+?)\s*\((?P<handle>@\w+)\)")
+
+
+@dataclass
+class Scored:
+    number: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+def _answer_kind(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|amount)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b", q):
+        return "date"
+    if re.search(r"\bwho(m|se)?\b", q):
+        return "person"
+    return "other"
+
+
+def _fit(kind: str, sentence: str) -> float:
+    """A small bonus when the sentence holds the kind of answer asked for, a larger penalty
+    when a "how many" or "when" question meets a sentence with no number or date at all."""
+    if kind == "number":
+        counts = {n for n in numbers(sentence) if not _YEAR.match(n)}
+        return 0.05 if counts or _UNKNOWN.search(sentence) else -0.12
+    if kind == "date":
+        return 0.05 if _DATE.search(sentence) or _UNKNOWN.search(sentence) else -0.12
+    if kind == "person":
+        return 0.03 if capitalised_names(sentence) else -0.05
+    return 0.0
+
+
+def _coverage(question_terms: list[str], heavy: set[str], sentence: str) -> float:
+    if not question_terms:
+        return 0.0
+    present = set(terms(sentence))
+    total = found = 0.0
+    for term in question_terms:
+        weight = 2.0 if term in heavy else 1.0
+        total += weight
+        found += weight if term in present else 0.0
+    return found / total
+
+
+class ExtractiveAnswerer:
+    """Writes drafts that quote article sentences verbatim, each with its ``[n]`` marker."""
+
+    mode = "extractive"
+
+    def __init__(self, embedder: Embedder, threshold: float = ANSWER_THRESHOLD) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def score(self, question: str, hits: list[Hit], articles: dict[str, Article],
+              query_vec: np.ndarray) -> list[Scored]:
+        """Every sentence of the retrieved passages, scored against the question, best first."""
+        question_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
+        heavy = capitalised_names(question) | numbers(question)
+        missing = self._missing_names(question, hits, articles)
+        if missing > MISSING_NAMES_REFUSE:
+            return []
+        kind = _answer_kind(question)
+        seen: set[tuple[str, int]] = set()
+        found: list[Scored] = []
+        context: list[str] = []
+        for number, hit in enumerate(hits, start=1):
+            text = articles[hit.article_id].text
+            previous = ""
+            for start, end in sentence_spans(text, hit.start, hit.end):
+                sentence = text[start:end]
+                fresh = (hit.article_id, start) not in seen
+                seen.add((hit.article_id, start))
+                if fresh and len(words(sentence)) >= 4 and not _POST_BYLINE.match(sentence):
+                    found.append(Scored(number, start, end, sentence, 0.0))
+                    # "He …" is read with the names just before it; a post with its byline.
+                    before = previous if _PRONOUN_START.match(sentence) else ""
+                    context.append(before + " " + (_post_author(text, end) or ""))
+                previous = sentence
+        if not found:
+            return []
+        lexical = []
+        for scored, before in zip(found, context, strict=True):
+            value = _coverage(question_terms, heavy, scored.text)
+            if before.strip():
+                names = " ".join(sorted(capitalised_names(before)))
+                value = max(value, _coverage(question_terms, heavy, scored.text + " " + names))
+            lexical.append(value)
+        # Embedding is the cost here: only the sentences of the best passages or with the
+        # most question words are embedded; the rest keep a lexical-only score.
+        order = sorted(range(len(found)), key=lambda i: (found[i].number > 2, -lexical[i]))
+        shortlist = order[:SHORTLIST]
+        vectors = self.embedder.embed([found[i].text for i in shortlist])
+        cosine = dict.fromkeys(range(len(found)), 0.0)
+        cosine.update({i: float(np.dot(query_vec, v)) for i, v in zip(shortlist, vectors,
+                                                                      strict=True)})
+        for i, scored in enumerate(found):
+            scored.score = (0.5 * cosine[i] + 0.5 * lexical[i] + _fit(kind, scored.text)
+                            - 0.2 * missing)
+        return sorted(found, key=lambda s: s.score, reverse=True)
+
+    @staticmethod
+    def _missing_names(question: str, hits: list[Hit], articles: dict[str, Article]) -> float:
+        """The share of the names in the question that no retrieved article mentions."""
+        names = capitalised_names(question)
+        if not names:
+            return 0.0
+        present: set[str] = set()
+        for article_id in {h.article_id for h in hits}:
+            article = articles[article_id]
+            present.update(terms(article.title + "\n" + article.text))
+        missing = [n for n in names if n not in present
+                   and not (n in ALIASES and set(terms(ALIASES[n])) <= present)]
+        return len(missing) / len(names)
+
+    def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],
+              query_vec: np.ndarray) -> str:
+        """Quoted sentences with ``[n]`` markers, one a line; empty when it must refuse."""
+        ranked = self.score(question, hits, articles, query_vec)
+        if not ranked or ranked[0].score < self.threshold:
+            return ""
+        chosen = [ranked[0]]
+        for other in ranked[1:]:
+            if len(chosen) >= MAX_SENTENCES or other.score < max(self.threshold,
+                                                                 ranked[0].score - EXTRA_MARGIN):
+                break
+            chosen.append(other)
+        lines = []
+        for scored in chosen:
+            article = articles[hits[scored.number - 1].article_id]
+            lines.append(f"{_attributed(article.text, scored)} [{scored.number}]")
+        return "\n".join(lines)
+
+
+def _post_author(text: str, end: int) -> str | None:
+    """"Name (@handle)" when the sentence ending at ``end`` closes a quoted social post."""
+    lines = text[end:].split("\n", 2)
+    if len(lines) > 1 and not lines[0].strip():
+        match = _POST_BYLINE.match(lines[1])
+        if match:
+            return f"{match['name']} ({match['handle']})"
+    return None
+
+
+def _attributed(text: str, scored: Scored) -> str:
+    """The sentence, introduced as a post's claim when it sits in a quoted social post."""
+    author = _post_author(text, scored.end)
+    if author:
+        return f"According to a post by {author}, “{scored.text}”"
+    if re.search(r"pic\.twitter\.com/|\bt\.co/", scored.text):
+        return f"According to a social media post quoted in the article, “{scored.text}”"
+    return scored.text

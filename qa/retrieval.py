@@ -1,0 +1,127 @@
+"""Hybrid retrieval: dense (Chroma) and BM25, fused by reciprocal rank.
+
+The BM25 index is derived state, rebuilt from the store whenever the store's generation
+stamp changes; Chroma stays the only source of truth.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import bm25s
+import numpy as np
+
+from qa.embedding import Embedder
+from qa.store import ArticleStore, Where, epoch
+from qa.terms import terms
+
+RRF_K = 60
+
+
+@dataclass
+class Hit:
+    passage_id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dense: float
+
+
+class _BM25Index:
+    def __init__(self, store: ArticleStore) -> None:
+        self.generation = store.generation()
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+        self.meta: list[dict[str, int | str]] = []
+        published = []
+        corpus = []
+        for pid, text, meta in store.iter_passages():
+            self.ids.append(pid)
+            self.texts.append(text)
+            self.meta.append({k: meta[k] for k in ("article_id", "start", "end")})
+            published.append(int(meta.get("published_at", -1)))
+            corpus.append(terms(text) or ["__empty__"])
+        self.published = np.asarray(published, dtype=np.int64)
+        self.position = {pid: i for i, pid in enumerate(self.ids)}
+        self.model = bm25s.BM25()
+        if corpus:
+            self.model.index(corpus, show_progress=False)
+
+    def search(self, query_terms: list[str], n: int, mask: np.ndarray | None) -> list[int]:
+        if not self.ids or not query_terms:
+            return []
+        k = min(n, len(self.ids))
+        docs, scores = self.model.retrieve(
+            [query_terms], k=k, show_progress=False, weight_mask=mask, n_threads=0
+        )
+        return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+class HybridRetriever:
+    """Dense + BM25 over the passages of one store, with published-date filters."""
+
+    def __init__(self, store: ArticleStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._bm25: _BM25Index | None = None
+        self._lock = threading.Lock()
+
+    def _index(self) -> _BM25Index:
+        generation = self.store.generation()
+        with self._lock:
+            if self._bm25 is None or self._bm25.generation != generation:
+                self._bm25 = _BM25Index(self.store)
+            return self._bm25
+
+    def retrieve(self, query: str, top_k: int, since: date | None = None,
+                 until: date | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The ``top_k`` passages for ``query``, best first, fused by reciprocal rank."""
+        pool = max(top_k * 4, 20)
+        vector = query_vector if query_vector is not None else self.embedder.embed_one(query)
+        dense = self.store.query_passages(vector, pool, _where(since, until))
+        index = self._index()
+        mask = _mask(index.published, since, until)
+        sparse = index.search(terms(query), pool, mask)
+        fused: dict[str, float] = {}
+        for rank, (pid, _) in enumerate(dense):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, position in enumerate(sparse):
+            pid = index.ids[position]
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        similarity = dict(dense)
+        best = sorted(fused, key=lambda p: fused[p], reverse=True)[:top_k]
+        hits = []
+        for pid in best:
+            found = index.position.get(pid)
+            if found is None:  # written after the index was built; next query rebuilds it
+                continue
+            meta = index.meta[found]
+            hits.append(Hit(pid, str(meta["article_id"]), int(meta["start"]), int(meta["end"]),
+                            index.texts[found], fused[pid], similarity.get(pid, 0.0)))
+        return hits
+
+
+def _where(since: date | None, until: date | None) -> Where | None:
+    clauses: list[Where] = []
+    if since:
+        clauses.append({"published_at": {"$gte": epoch(since)}})
+    if until:
+        clauses.append({"published_at": {"$lte": epoch(until)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _mask(published: np.ndarray, since: date | None, until: date | None) -> np.ndarray | None:
+    if since is None and until is None:
+        return None
+    keep = published >= 0
+    if since:
+        keep &= published >= epoch(since)
+    if until:
+        keep &= published <= epoch(until)
+    return keep.astype(np.float32)

@@ -1,0 +1,220 @@
+"""Chroma: the one place articleqa keeps state.
+
+Collections: ``articles`` (one record an article: full text as the document, the vector of
+headline and standfirst), ``passages`` (one record a passage) and ``state`` (a generation
+stamp that every write renews, so derived indexes such as BM25 know when they are stale).
+Embedded ``PersistentClient`` by default, ``HttpClient`` when a Chroma host is set.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+
+from qa.config import Settings
+from qa.errors import EmbedderMismatch, NotFound, StoreError
+from qa.models import Article, Passage
+
+Where = dict[str, Any]
+
+
+def epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.data_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises bare Exception/ValueError on connect failures
+        where = (f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
+                 else str(settings.data_dir))
+        raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
+
+
+class ArticleStore:
+    """Articles and passages in Chroma, always written with our own vectors."""
+
+    def __init__(self, settings: Settings, embedder_identity: str) -> None:
+        self.client = _client(settings)
+        self.identity = embedder_identity
+        space = {"hnsw:space": "cosine", "embedder": embedder_identity}
+        try:
+            self.articles = self.client.get_or_create_collection(
+                "articles", metadata=space, embedding_function=None)
+            self.passages = self.client.get_or_create_collection(
+                "passages", metadata=space, embedding_function=None)
+            self.state = self.client.get_or_create_collection("state", embedding_function=None)
+            self.max_batch = int(self.client.get_max_batch_size())
+        except Exception as exc:
+            raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
+        built_with = (self.passages.metadata or {}).get("embedder")
+        if built_with and built_with != embedder_identity:
+            raise EmbedderMismatch(
+                f"this store was built with the embedder {built_with!r} but this run uses "
+                f"{embedder_identity!r}; set QA_EMBEDDER back, or use a new QA_DATA_DIR"
+            )
+
+    # -- state ---------------------------------------------------------------------------
+    def generation(self) -> str:
+        got = self.state.get(ids=["generation"], include=["documents"])
+        docs = got.get("documents") or []
+        return str(docs[0]) if docs else ""
+
+    def _bump(self) -> None:
+        self.state.upsert(ids=["generation"], documents=[uuid.uuid4().hex], embeddings=[[0.0]])
+
+    # -- reads ---------------------------------------------------------------------------
+    def count_articles(self) -> int:
+        return int(self.articles.count())
+
+    def count_passages(self) -> int:
+        return int(self.passages.count())
+
+    def article_meta(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        got = self.articles.get(ids=list(ids), include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+
+    def ids_with_origin(self, origin: str) -> list[str]:
+        got = self.articles.get(where={"origin": origin}, include=[])
+        return list(got["ids"])
+
+    def get_article(self, article_id: str) -> Article:
+        got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            raise NotFound(f"no article with id {article_id!r}")
+        return _article(got["ids"][0], got["metadatas"][0], got["documents"][0])
+
+    def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        if not ids:
+            return {}
+        got = self.articles.get(ids=list(ids), include=["metadatas", "documents"])
+        return {
+            i: _article(i, m, d)
+            for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        }
+
+    def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        got = self.articles.get(include=["metadatas"], limit=limit, offset=offset)
+        return [_summary(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+
+    def iter_passages(self, page: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every passage as ``(id, text, metadata)``, read in pages."""
+        offset = 0
+        while True:
+            got = self.passages.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            offset += len(got["ids"])
+
+    def query_passages(self, vector: np.ndarray, n: int,
+                       where: Where | None) -> list[tuple[str, float]]:
+        """Nearest passages as ``(id, cosine similarity)``, best first."""
+        total = self.count_passages()
+        if total == 0:
+            return []
+        got = self.passages.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, total), where=where or None,
+            include=["distances"],
+        )
+        pairs = zip(got["ids"][0], got["distances"][0], strict=True)
+        return [(i, 1.0 - float(d)) for i, d in pairs]
+
+    # -- writes --------------------------------------------------------------------------
+    def write_passages(self, passages: Sequence[Passage], vectors: np.ndarray,
+                       articles: dict[str, Article]) -> None:
+        for first in range(0, len(passages), self.max_batch):
+            chunk = passages[first:first + self.max_batch]
+            self.passages.upsert(
+                ids=[p.id for p in chunk],
+                documents=[p.text for p in chunk],
+                embeddings=vectors[first:first + self.max_batch].tolist(),
+                metadatas=[_passage_meta(p, articles[p.article_id]) for p in chunk],
+            )
+        self._bump()
+
+    def write_articles(self, articles: Sequence[Article], vectors: np.ndarray,
+                       text_hashes: dict[str, str], passage_counts: dict[str, int]) -> None:
+        """The article record is written last: its text hash marks the article complete."""
+        for first in range(0, len(articles), self.max_batch):
+            chunk = articles[first:first + self.max_batch]
+            self.articles.upsert(
+                ids=[a.id for a in chunk],
+                documents=[a.text for a in chunk],
+                embeddings=vectors[first:first + self.max_batch].tolist(),
+                metadatas=[_article_meta(a, text_hashes[a.id], passage_counts[a.id])
+                           for a in chunk],
+            )
+        self._bump()
+
+    def delete_passages_of(self, article_id: str) -> None:
+        self.passages.delete(where={"article_id": article_id})
+        self._bump()
+
+    def delete_article(self, article_id: str) -> None:
+        if not self.articles.get(ids=[article_id], include=[])["ids"]:
+            raise NotFound(f"no article with id {article_id!r}")
+        self.passages.delete(where={"article_id": article_id})
+        self.articles.delete(ids=[article_id])
+        self._bump()
+
+
+def _passage_meta(passage: Passage, article: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = {"article_id": passage.article_id, "start": passage.start,
+                            "end": passage.end}
+    if article.published_at:
+        meta["published_at"] = epoch(article.published_at)
+    return meta
+
+
+def _article_meta(article: Article, text_hash: str, passages: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "title": article.title,
+        "text_hash": text_hash,
+        "passages": passages,
+        "authors": json.dumps(article.authors),
+        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    for key in ("url", "source", "origin"):
+        if getattr(article, key):
+            meta[key] = getattr(article, key)
+    if article.published_at:
+        meta["published_at"] = epoch(article.published_at)
+        meta["published_date"] = article.published_at.isoformat()
+    return meta
+
+
+def _article(article_id: str, meta: Any, text: Any) -> Article:
+    meta = dict(meta or {})
+    published = meta.get("published_date")
+    return Article(
+        id=article_id, title=str(meta.get("title", "")), text=str(text or ""),
+        url=meta.get("url"), source=meta.get("source"),
+        published_at=date.fromisoformat(published) if published else None,
+        authors=json.loads(meta.get("authors") or "[]"), origin=meta.get("origin"),
+    )
+
+
+def _summary(article_id: str, meta: Any) -> dict[str, Any]:
+    meta = dict(meta or {})
+    return {
+        "id": article_id, "title": meta.get("title", ""), "url": meta.get("url"),
+        "source": meta.get("source"), "published_at": meta.get("published_date"),
+        "authors": json.loads(meta.get("authors") or "[]"), "passages": meta.get("passages", 0),
+    }

@@ -1,0 +1,80 @@
+"""Word-level analysis shared by BM25, the extractive answerer and the support check."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+STOPWORDS = frozenset(
+    """
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself just
+me more most my myself nor of off on once only or other our ours ourselves out over own same she
+should so some such than that the their theirs them themselves then there these they this those
+through to too under until up very was we were what when where which while who whom why will
+with would you your yours yourself yourselves said says say according yet still however
+""".split()  # noqa: SIM905
+)
+NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor",
+                       "without", "refuse", "refused", "refusing", "deny", "denied", "denies"})
+NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12", "single": "1", "once": "1",
+    "twice": "2",
+}
+_WORD = re.compile(r"[\w’']+")
+_stemmer = Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so "Vučić" matches "Vucic"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Lower-case, accent-free words, possessives and apostrophes removed."""
+    out = []
+    for raw in _WORD.findall(fold(text)):
+        word = re.sub(r"[’']s$", "", raw).replace("’", "").replace("'", "")
+        if word:
+            out.append(word)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words: the unit of BM25 and of lexical support."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers in ``text``, digits and number words alike ("four" and "4" are both "4")."""
+    found = {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+    found |= {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS and w not in {"once"}}
+    return found
+
+
+def has_negation(text: str) -> bool:
+    lowered = text.lower()
+    return bool(NEGATIONS.intersection(words(lowered))) or "n't" in lowered or "n’t" in lowered
+
+
+def capitalised_names(text: str) -> set[str]:
+    """Stems of capitalised words that do not open a sentence: a rough named-entity set."""
+    names = set()
+    for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+)", text):
+        word = fold(match.group(1))
+        if word not in STOPWORDS:
+            names.add(stem(re.sub(r"[’']s$", "", word)))
+    return names

@@ -1,0 +1,93 @@
+"""Shared fixtures: the real local embedder (loaded once), real embedded Chroma in a
+temporary folder, the seed article, and the scripted LLM server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.config import Settings
+from qa.embedding import Embedder, build_embedder
+from qa.engine import QAEngine
+from tests.fake_llm import ScriptedLLM, start
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("QA_") or key == "OPENAI_API_KEY":
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return build_embedder(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def engine(tmp_path: Path, embedder: Embedder) -> QAEngine:
+    return QAEngine(make_settings(tmp_path / "store"), embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QAEngine:
+    """One engine over the seed article, shared by the read-only tests of a module."""
+    engine = QAEngine(make_settings(tmp_path_factory.mktemp("seeded")), embedder=embedder)
+    report = engine.ingest([str(SEEDS)])
+    assert report.counts()["new"] == 1
+    return engine
+
+
+@pytest.fixture
+def llm() -> Iterator[ScriptedLLM]:
+    scripted = ScriptedLLM()
+    server = start(scripted)
+    yield scripted
+    server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A real ``chroma run`` server on loopback."""
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chroma command (from the chromadb package) is not installed"
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start listening within 60 s")
+    yield "127.0.0.1", port
+    proc.terminate()
+    proc.wait(timeout=20)

@@ -1,0 +1,117 @@
+"""A scripted OpenAI-compatible server on loopback: the one stand-in the tests use.
+
+Each request to ``/v1/chat/completions`` takes the next step of ``script``: a reply text,
+an HTTP error status, a delay (to force a timeout), or a stream cut off halfway. Requests
+are recorded so tests can read what the real ``openai`` client sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Step:
+    content: str = ""
+    status: int = 200
+    delay: float = 0.0
+    cut_stream: bool = False
+    respond: Callable[[dict[str, Any]], str] | None = None
+    """Computes the reply from the request, e.g. to cite the source holding a fact."""
+
+
+@dataclass
+class ScriptedLLM:
+    script: list[Step] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+    def reply(self, *contents: str) -> None:
+        self.script.extend(Step(content=c) for c in contents)
+
+
+def _chunk(content: str | None, finish: str | None = None) -> bytes:
+    delta = {"content": content} if content is not None else {}
+    body = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
+            "model": "scripted", "choices": [{"index": 0, "delta": delta,
+                                              "finish_reason": finish}]}
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def handle(self) -> None:
+            # the client may give up first (a timeout test)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().handle()
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            llm.requests.append(request)
+            step = llm.script.pop(0) if llm.script else Step(status=500, content="no script")
+            if step.delay:
+                time.sleep(step.delay)
+            if step.respond:
+                step.content = step.respond(request)
+            if step.status != 200:
+                body = json.dumps({"error": {"message": step.content or "scripted failure",
+                                             "type": "server_error"}}).encode()
+                self._send(step.status, "application/json", body)
+                return
+            if request.get("stream"):
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.end_headers()
+                words = step.content.split(" ")
+                half = len(words) // 2 if step.cut_stream else len(words)
+                for i, word in enumerate(words[:half]):
+                    self.wfile.write(_chunk(word if i == 0 else " " + word))
+                    self.wfile.flush()
+                if step.cut_stream:
+                    self.wfile.write(b"data: {broken")
+                    self.wfile.flush()
+                    return
+                self.wfile.write(_chunk(None, "stop") + b"data: [DONE]\n\n")
+                return
+            body = json.dumps({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": step.content}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }).encode()
+            self._send(200, "application/json", body)
+
+        def _send(self, status: int, kind: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    llm.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def source_number(request: dict[str, Any], needle: str) -> int:
+    """The number of the source in the request's last message whose text holds ``needle``."""
+    import re
+
+    prompt = request["messages"][-1]["content"]
+    for number, body in re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.S):
+        if needle in body:
+            return int(number)
+    raise AssertionError(f"no source holds {needle!r}")

@@ -1,0 +1,113 @@
+"""Retrieval and extractive answers over the seed article, with the invariants of DESIGN.md."""
+
+from datetime import date
+
+import pytest
+
+from qa.articles import make_article
+from qa.engine import QAEngine
+from qa.errors import InvalidInput
+from tests.invariants import check_invariants
+
+PARAPHRASES = [
+    ("How many were killed in last weekend's gunfight?", "death of four people"),
+    ("Who welcomed the extra troops?", "Albin Kurti, has welcomed the reinforcement"),
+    ("Which British ministry handed a battalion to the alliance?", "Ministry of Defence"),
+    ("Where did officers carry out raids?", "Kosovo police conducted raids"),
+    ("When did Kosovo break away from Serbia?", "declared independence from Serbia in 2008"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PARAPHRASES)
+def test_paraphrased_questions_retrieve_the_passage(seeded: QAEngine, question: str,
+                                                    expected: str) -> None:
+    hits = seeded.retriever.retrieve(question, top_k=2)
+    assert any(expected in hit.text for hit in hits)
+
+
+def test_the_shootout_question_is_answered_with_an_exact_quote(seeded: QAEngine) -> None:
+    answer = seeded.ask("How many people died in the shootout?")
+    assert not answer.refused and answer.mode == "extractive"
+    assert "four" in answer.answer
+    assert any("death of four people" in c.quote for c in answer.citations)
+    assert answer.sentences[0].supported and answer.sentences[0].citations == [1]
+    assert set(answer.timings_ms) == {"retrieve", "answer", "total"}
+    check_invariants(answer, seeded)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("How many additional troops did NATO authorize?", "have not been specified"),
+    ("What did the UK Ministry of Defence confirm?", "battalion of troops"),
+    ("When did Kosovo declare independence from Serbia?", "2008"),
+    ("Who did Antony Blinken speak with?", "Aleksandar Vucic"),
+])
+def test_questions_are_answered_from_the_right_sentence(seeded: QAEngine, question: str,
+                                                         expected: str) -> None:
+    answer = seeded.ask(question)
+    assert not answer.refused
+    assert expected in answer.citations[0].quote
+    check_invariants(answer, seeded)
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2022 FIFA World Cup?",
+    "What did Vladimir Putin say about the NATO deployment?",
+    "What is the recipe for Serbian goulash?",
+    "How did the stock market react to the news?",
+    "Did Greece send troops?",
+])
+def test_questions_the_article_cannot_answer_are_refused(seeded: QAEngine, question: str) -> None:
+    answer = seeded.ask(question)
+    assert answer.refused, answer.answer
+    assert answer.answer == "The articles do not answer this question."
+    check_invariants(answer, seeded)
+
+
+def test_a_claim_only_a_quoted_post_makes_is_attributed(seeded: QAEngine) -> None:
+    answer = seeded.ask("What did the US Civil Defense News post claim Serbia is preparing?")
+    assert not answer.refused
+    assert answer.answer.startswith("According to a post by US Civil Defense News")
+    assert "retake its province Kosovo" in answer.citations[0].quote
+    check_invariants(answer, seeded)
+
+
+def test_follow_up_questions_use_the_conversation(seeded: QAEngine) -> None:
+    answer = seeded.chat([
+        {"role": "user", "content": "Who is Albin Kurti?"},
+        {"role": "assistant", "content": "Kosovo's Prime Minister."},
+        {"role": "user", "content": "What did he say Kosovo will not allow?"},
+    ])
+    assert not answer.refused
+    assert any("clock to be turned back" in c.quote for c in answer.citations)
+
+
+def test_date_filters(engine: QAEngine) -> None:
+    engine.ingest_articles([
+        make_article(title="Old vote", text="The city council voted to build a new bridge.",
+                     published_at="2023-01-10", url="https://news.example/old"),
+        make_article(title="New vote", text="The city council voted to close the old bridge.",
+                     published_at="2023-06-10", url="https://news.example/new"),
+    ])
+    def titles(**kw: date) -> set[str]:
+        hits = engine.retriever.retrieve("What did the council vote on the bridge?", 5, **kw)
+        return {engine.get_article(h.article_id).title for h in hits}
+    assert titles() == {"Old vote", "New vote"}
+    assert titles(since=date(2023, 3, 1)) == {"New vote"}
+    assert titles(until=date(2023, 3, 1)) == {"Old vote"}
+    assert titles(since=date(2024, 1, 1)) == set()
+    answer = engine.ask("What did the council vote to do?", since=date(2023, 3, 1))
+    assert {c.title for c in answer.citations} <= {"New vote"}
+
+
+def test_bad_questions_are_clear_errors(seeded: QAEngine) -> None:
+    with pytest.raises(InvalidInput, match="empty"):
+        seeded.ask("   ")
+    with pytest.raises(InvalidInput, match="longer than"):
+        seeded.ask("why " * 600)
+    with pytest.raises(InvalidInput, match="since is after until"):
+        seeded.ask("What happened?", since=date(2024, 1, 1), until=date(2023, 1, 1))
+
+
+def test_an_empty_store_refuses(engine: QAEngine) -> None:
+    answer = engine.ask("How many people died in the shootout?")
+    assert answer.refused and answer.retrieved == []

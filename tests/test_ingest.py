@@ -1,0 +1,77 @@
+from pathlib import Path
+
+import pytest
+
+from qa.articles import make_article
+from qa.embedding import Embedder
+from qa.engine import QAEngine
+from qa.errors import EmbedderMismatch, NotFound
+from tests.conftest import SEEDS, make_settings
+
+
+def _passage_ids(engine: QAEngine) -> dict[str, str]:
+    return {pid: text for pid, text, _ in engine.store.iter_passages()}
+
+
+def test_ingesting_twice_changes_nothing(engine: QAEngine) -> None:
+    first = engine.ingest([str(SEEDS)])
+    before = _passage_ids(engine)
+    second = engine.ingest([str(SEEDS), str(SEEDS)])
+    assert first.counts() == {"new": 1, "updated": 0, "unchanged": 0, "failed": 0}
+    assert second.counts() == {"new": 0, "updated": 0, "unchanged": 2, "failed": 0}
+    assert second.passages == 0
+    assert _passage_ids(engine) == before
+    assert engine.stats()["articles"] == 1
+
+
+def test_an_edited_article_replaces_its_passages(engine: QAEngine) -> None:
+    long_text = " ".join(f"Paragraph {i} tells of the harbour and its boats." for i in range(60))
+    original = make_article(title="Harbour", text=long_text, url="https://news.example/h")
+    engine.ingest_articles([original])
+    old = _passage_ids(engine)
+    assert len(old) >= 3
+    edited = make_article(title="Harbour", text="A short correction: the harbour closed.",
+                          url="https://news.example/h")
+    report = engine.ingest_articles([edited])
+    assert report.counts()["updated"] == 1
+    now = _passage_ids(engine)
+    assert list(now.values()) == ["A short correction: the harbour closed."]
+    assert engine.get_article(original.id).text == edited.text
+
+
+def test_an_edited_file_replaces_the_article_it_was(engine: QAEngine, tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("Storm warning\nA storm is coming to the coast on Monday.")
+    engine.ingest([str(path)])
+    path.write_text("Storm warning\nThe storm reached the coast on Tuesday, a day late.")
+    report = engine.ingest([str(path)])
+    assert report.counts() == {"new": 0, "updated": 1, "unchanged": 0, "failed": 0}
+    [row] = engine.list_articles()
+    assert "Tuesday" in engine.get_article(row["id"]).text
+    assert all("Monday" not in t for t in _passage_ids(engine).values())
+
+
+def test_delete_removes_the_article_and_its_passages(engine: QAEngine) -> None:
+    engine.ingest([str(SEEDS)])
+    [row] = engine.list_articles()
+    engine.delete_article(row["id"])
+    assert engine.stats()["articles"] == 0 and engine.stats()["passages"] == 0
+    with pytest.raises(NotFound):
+        engine.get_article(row["id"])
+    with pytest.raises(NotFound):
+        engine.delete_article(row["id"])
+
+
+def test_failures_are_reported_and_the_rest_ingested(engine: QAEngine, tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("Fine headline\nThe council met on Monday.")
+    (tmp_path / "bad.json").write_text("[{\"title\": \"x\"")
+    report = engine.ingest([str(tmp_path)])
+    assert report.counts() == {"new": 1, "updated": 0, "unchanged": 0, "failed": 1}
+    assert "bad.json" in report.failed[0]["source"]
+
+
+def test_a_store_refuses_another_embedder(tmp_path: Path, embedder: Embedder) -> None:
+    QAEngine(make_settings(tmp_path), embedder=embedder).ingest([str(SEEDS)])
+    other = Embedder(embedder.model, "openai:text-embedding-3-small", None)
+    with pytest.raises(EmbedderMismatch, match="built with the embedder"):
+        QAEngine(make_settings(tmp_path), embedder=other)
