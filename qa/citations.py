@@ -82,8 +82,9 @@ def looks_like_refusal(text: str) -> bool:
 class CitationChecker:
     """Checks drafts against the numbered sources they were written from."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = SUPPORTED) -> None:
         self.embedder = embedder
+        self.threshold = threshold
 
     def check(self, draft: str, hits: list[Hit], articles: dict[str, Article]) -> Checked:
         parsed = parse_draft(draft)
@@ -142,16 +143,16 @@ class CitationChecker:
         top = scores[ranked[0]]
         if not valid:
             # Uncited: attach the single best span only if it alone supports the sentence.
-            return ([ranked[0]], top) if top >= SUPPORTED else ([], top)
+            return ([ranked[0]], top) if top >= self.threshold else ([], top)
         support = top
-        if len(ranked) > 1 and top < SUPPORTED:
+        if len(ranked) > 1 and top < self.threshold:
             together = " ".join(candidates[i].text for i in ranked)
             joint_vec = _unit(np.sum([vectors[shortlist.index(i) + 1] for i in ranked], axis=0))
             support = max(top, support_score(claim, together, vectors[0], joint_vec))
-        if support < SUPPORTED:
+        if support < self.threshold:
             return [], support
         # ALCE precision: a citation stays unless it alone adds nothing the others lack.
-        keep = [i for i in ranked if scores[i] >= SUPPORTED / 2 or i == ranked[0]]
+        keep = [i for i in ranked if scores[i] >= self.threshold / 2 or i == ranked[0]]
         return keep, support
 
     @staticmethod

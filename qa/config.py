@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     ingest_batch: int = Field(
         256, ge=1, le=5000, description="Passages embedded and written per batch while ingesting."
     )
+    answer_threshold: float = Field(
+        0.6, ge=0, le=2, description="Extractive answers below this score are refused."
+    )
+    support_threshold: float = Field(
+        0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."
+    )
     top_k: int = Field(6, ge=1, le=50, description="Passages given to the answerer.")
     api_key: str | None = Field(None, description="Bearer key for write routes of the API.")
     host: str = Field("127.0.0.1", description="Address the HTTP service binds.")

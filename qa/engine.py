@@ -24,6 +24,7 @@ from qa.llm import LLMAnswerer
 from qa.models import Answer, Article, IngestReport, Passage, RetrievedPassage
 from qa.retrieval import Hit, HybridRetriever
 from qa.store import ArticleStore
+from qa.support import support_score
 
 MAX_QUESTION_CHARS = 2000
 _FOLLOW_UP = re.compile(r"\b(he|she|they|it|its|his|her|their|them|this|that|these|those|"
@@ -53,8 +54,8 @@ class QAEngine:
         self.embedder = embedder or build_embedder(settings)
         self.store = ArticleStore(settings, self.embedder.identity)
         self.retriever = HybridRetriever(self.store, self.embedder)
-        self.checker = CitationChecker(self.embedder)
-        self.extractive = ExtractiveAnswerer(self.embedder)
+        self.checker = CitationChecker(self.embedder, settings.support_threshold)
+        self.extractive = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
         self.llm = LLMAnswerer(settings) if settings.answerer_mode() == "llm" else None
 
     @property
@@ -219,6 +220,20 @@ class QAEngine:
             retrieved=[RetrievedPassage(passage_id=h.passage_id, article_id=h.article_id,
                                         score=round(h.score, 5)) for h in hits],
         )
+
+    def explain(self, question: str, top_k: int | None = None) -> list[dict[str, Any]]:
+        """The extractive answerer's candidate sentences for ``question``, best first, with
+        their scores: what it would quote, and why it refuses."""
+        question = _validate(question, None, None)
+        hits, articles, vector, _ = self._retrieve(question, top_k, None, None)
+        return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
+                 "article_id": hits[s.number - 1].article_id, "start": s.start, "end": s.end}
+                for s in self.extractive.score(question, hits, articles, vector)]
+
+    def support(self, claim: str, evidence: str) -> float:
+        """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""
+        claim_vec, evidence_vec = self.embedder.embed([claim, evidence])
+        return support_score(claim, evidence, claim_vec, evidence_vec)
 
     # -- articles ------------------------------------------------------------------------
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:

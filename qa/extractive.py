@@ -20,9 +20,9 @@ from qa.chunking import sentence_spans
 from qa.embedding import Embedder
 from qa.models import Article
 from qa.retrieval import Hit
-from qa.terms import capitalised_names, numbers, terms, words
+from qa.terms import capitalised_names, missing_from, numbers, terms, words
 
-ANSWER_THRESHOLD = 0.45
+ANSWER_THRESHOLD = 0.6
 EXTRA_MARGIN = 0.05
 MAX_SENTENCES = 3
 SHORTLIST = 24
@@ -36,9 +36,6 @@ _DATE = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|this|the (minister|president|"
                             r"official|leader|spokesperson|spokesman|spokeswoman))\b", re.I)
-# Abbreviations a question may use for a name the article spells out.
-ALIASES = {"uk": "united kingdom", "us": "united states", "usa": "united states",
-           "un": "united nations", "eu": "european union", "nato": "north atlantic"}
 MISSING_NAMES_REFUSE = 0.5
 _POST_BYLINE = re.compile(r"^\s*[—–-]\s*(?P<name>[^\n(]+?)\s*\((?P<handle>@\w+)\)")
 
@@ -154,8 +151,7 @@ class ExtractiveAnswerer:
         for article_id in {h.article_id for h in hits}:
             article = articles[article_id]
             present.update(terms(article.title + "\n" + article.text))
-        missing = [n for n in names if n not in present
-                   and not (n in ALIASES and set(terms(ALIASES[n])) <= present)]
+        missing = missing_from(names, present)
         return len(missing) / len(names)
 
     def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],

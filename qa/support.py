@@ -12,9 +12,9 @@ import re
 
 import numpy as np
 
-from qa.terms import capitalised_names, has_negation, numbers, terms
+from qa.terms import capitalised_names, has_negation, missing_from, names_in, numbers, terms
 
-SUPPORTED = 0.55
+SUPPORTED = 0.74
 LEXICAL_WEIGHT = 0.6
 _ATTRIBUTION = re.compile(
     r"^\s*(according to [^,:]{1,120}[,:]|[^,:]{1,120}\b(said|says|claimed|claims|wrote|posted|"
@@ -54,6 +54,8 @@ def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
     score = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * cosine
     if numbers(core) - numbers(evidence):
         score = min(score, 0.3)
+    if missing_from(names_in(core), set(terms(evidence))):
+        score = min(score, 0.45)
     if has_negation(core) != has_negation(evidence):
         score *= 0.75
     return round(min(1.0, score), 4)

@@ -70,6 +70,31 @@ def has_negation(text: str) -> bool:
     return bool(NEGATIONS.intersection(words(lowered))) or "n't" in lowered or "n’t" in lowered
 
 
+# Abbreviations a question or claim may use for a name an article spells out.
+ALIASES = {"uk": "united kingdom", "us": "united states", "usa": "united states",
+           "un": "united nations", "eu": "european union"}
+_OPENERS = frozenset(words("""however additionally meanwhile moreover furthermore overall finally
+first second third also still yes today yesterday tomorrow earlier later instead nevertheless
+nonetheless thus therefore hence again besides likewise similarly otherwise""")) | STOPWORDS
+
+
+def names_in(text: str) -> set[str]:
+    """Stems of every capitalised word, the first of a sentence too unless it is a common
+    opener ("However", "The"): what a claim must not bring in that its evidence lacks."""
+    found = set()
+    for match in re.finditer(r"\b([A-Z][\w’'-]*)", text):
+        word = re.sub(r"[’']s$", "", fold(match.group(1)))
+        if word not in _OPENERS:
+            found.add(stem(word))
+    return found
+
+
+def missing_from(names: set[str], present: set[str]) -> set[str]:
+    """The names not in ``present`` (stems), an alias counting for its long form."""
+    return {n for n in names if n not in present
+            and not (n in ALIASES and {stem(w) for w in words(ALIASES[n])} <= present)}
+
+
 def capitalised_names(text: str) -> set[str]:
     """Stems of capitalised words that do not open a sentence: a rough named-entity set."""
     names = set()

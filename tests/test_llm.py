@@ -9,6 +9,7 @@ from qa.embedding import Embedder
 from qa.engine import QAEngine
 from qa.errors import UpstreamError
 from qa.models import Answer
+from qa.support import SUPPORTED
 from tests.conftest import SEEDS, make_settings
 from tests.fake_llm import ScriptedLLM, Step, source_number
 from tests.invariants import check_invariants
@@ -43,7 +44,7 @@ def test_correct_markers_become_exact_citations(llm_engine: QAEngine, llm: Scrip
     assert answer.mode == "llm" and not answer.refused
     assert answer.answer == "Four people died in the shootout last weekend [1]."
     assert SHOOTOUT in answer.citations[0].quote
-    assert answer.sentences[0].supported and answer.sentences[0].support >= 0.55
+    assert answer.sentences[0].supported and answer.sentences[0].support >= SUPPORTED
     check_invariants(answer, llm_engine)
     request = llm.requests[0]
     assert request["model"] == "scripted" and request["temperature"] == 0
@@ -77,7 +78,7 @@ def test_a_made_up_sentence_is_flagged(llm_engine: QAEngine, llm: ScriptedLLM) -
           "Belgrade after the attack [{s}].", s=SHOOTOUT)
     answer = llm_engine.ask("How many people died in the shootout?")
     made_up = answer.sentences[1]
-    assert not made_up.supported and made_up.citations == [] and made_up.support < 0.55
+    assert not made_up.supported and made_up.citations == [] and made_up.support < SUPPORTED
     assert "Belgrade after the attack." in answer.answer  # shown, but not as cited
     assert len(answer.citations) == 1
     check_invariants(answer, llm_engine)
