@@ -32,9 +32,24 @@ class ScriptedLLM:
     script: list[Step] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    embedding_requests: list[dict[str, Any]] = field(default_factory=list)
+    embedding_status: int = 200
 
     def reply(self, *contents: str) -> None:
         self.script.extend(Step(content=c) for c in contents)
+
+
+def hashed_vector(text: str, dims: int = 64) -> list[float]:
+    """A deterministic bag-of-words vector: a scripted stand-in for a remote embedding model."""
+    import hashlib
+    import math
+    import re
+
+    vector = [0.0] * dims
+    for word in re.findall(r"\w+", text.lower()):
+        vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % dims] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
 
 
 def _chunk(content: str | None, finish: str | None = None) -> bytes:
@@ -58,6 +73,9 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
+            if self.path.endswith("/embeddings"):
+                self._embeddings(request)
+                return
             llm.requests.append(request)
             step = llm.script.pop(0) if llm.script else Step(status=500, content="no script")
             if step.delay:
@@ -90,6 +108,19 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
                              "message": {"role": "assistant", "content": step.content}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             }).encode()
+            self._send(200, "application/json", body)
+
+        def _embeddings(self, request: dict[str, Any]) -> None:
+            llm.embedding_requests.append(request)
+            if llm.embedding_status != 200:
+                self._send(llm.embedding_status, "application/json",
+                           b'{"error": {"message": "embedding backend down"}}')
+                return
+            texts = request["input"] if isinstance(request["input"], list) else [request["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": hashed_vector(t)}
+                    for i, t in enumerate(texts)]
+            body = json.dumps({"object": "list", "data": data, "model": request["model"],
+                               "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
             self._send(200, "application/json", body)
 
         def _send(self, status: int, kind: str, body: bytes) -> None:

@@ -75,3 +75,28 @@ def test_a_store_refuses_another_embedder(tmp_path: Path, embedder: Embedder) ->
     other = Embedder(embedder.model, "openai:text-embedding-3-small", None)
     with pytest.raises(EmbedderMismatch, match="built with the embedder"):
         QAEngine(make_settings(tmp_path), embedder=other)
+
+
+def test_urls_are_fetched_and_failures_reported(engine: QAEngine, tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "story.html").write_text(
+        "<html><head><title>Bridge reopens</title></head><body><article><p>The old bridge "
+        "reopened to traffic on Monday after two years of repairs, the city said.</p><p>Cyclists "
+        "will get a separate lane from next spring, officials added.</p></article></body></html>")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None  # type: ignore[assignment,method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        report = engine.ingest([f"{base}/story.html", f"{base}/missing.html"])
+    finally:
+        server.shutdown()
+    assert report.counts() == {"new": 1, "updated": 0, "unchanged": 0, "failed": 1}
+    assert "could not fetch" in report.failed[0]["reason"]
+    article = engine.get_article(report.new[0])
+    assert article.title == "Bridge reopens" and article.url == f"{base}/story.html"
+    assert "two years of repairs" in article.text
