@@ -110,11 +110,15 @@ def _ask(engine: Any, args: argparse.Namespace) -> int:
         print(answer.model_dump_json(indent=2))
     else:
         _print_answer(answer)
+    if answer.refused and engine.stats()["articles"] == 0:
+        print("articleqa: no articles yet; run `articleqa ingest [PATH|URL ...]` first",
+              file=sys.stderr)
     return 0
 
 
 def _chat(engine: Any, args: argparse.Namespace) -> int:
-    print(f"articleqa chat ({engine.mode} mode, {engine.stats()['articles']} articles). "
+    count = engine.stats()["articles"]
+    print(f"articleqa chat ({engine.mode} mode, {count} article{'' if count == 1 else 's'}). "
           "Ask a question; Ctrl-D or 'exit' to leave.")
     history: list[dict[str, str]] = []
     while True:

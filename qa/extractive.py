@@ -22,7 +22,7 @@ from qa.models import Article
 from qa.retrieval import Hit
 from qa.terms import capitalised_names, missing_from, numbers, terms, words
 
-ANSWER_THRESHOLD = 0.6
+ANSWER_THRESHOLD = 0.64
 EXTRA_MARGIN = 0.05
 MAX_SENTENCES = 3
 SHORTLIST = 24

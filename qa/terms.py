@@ -81,11 +81,11 @@ nonetheless thus therefore hence again besides likewise similarly otherwise"""))
 def names_in(text: str) -> set[str]:
     """Stems of every capitalised word, the first of a sentence too unless it is a common
     opener ("However", "The"): what a claim must not bring in that its evidence lacks."""
-    found = set()
+    found: set[str] = set()
     for match in re.finditer(r"\b([A-Z][\w’'-]*)", text):
         word = re.sub(r"[’']s$", "", fold(match.group(1)))
         if word not in _OPENERS:
-            found.add(stem(word))
+            found.update(terms(word))
     return found
 
 
@@ -97,9 +97,7 @@ def missing_from(names: set[str], present: set[str]) -> set[str]:
 
 def capitalised_names(text: str) -> set[str]:
     """Stems of capitalised words that do not open a sentence: a rough named-entity set."""
-    names = set()
+    names: set[str] = set()
     for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+)", text):
-        word = fold(match.group(1))
-        if word not in STOPWORDS:
-            names.add(stem(re.sub(r"[’']s$", "", word)))
+        names.update(terms(match.group(1)))
     return names

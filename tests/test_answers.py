@@ -63,8 +63,12 @@ def test_questions_the_article_cannot_answer_are_refused(seeded: QAEngine, quest
     check_invariants(answer, seeded)
 
 
-def test_a_claim_only_a_quoted_post_makes_is_attributed(seeded: QAEngine) -> None:
-    answer = seeded.ask("What did the US Civil Defense News post claim Serbia is preparing?")
+@pytest.mark.parametrize("question", [
+    "Is Serbia preparing to retake its province Kosovo?",
+    "What did US Civil Defense News claim about Serbia and Kosovo?",
+])
+def test_a_claim_only_a_quoted_post_makes_is_attributed(seeded: QAEngine, question: str) -> None:
+    answer = seeded.ask(question)
     assert not answer.refused
     assert answer.answer.startswith("According to a post by US Civil Defense News")
     assert "retake its province Kosovo" in answer.citations[0].quote
