@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -61,6 +61,7 @@ def article_id_for(title: str, text: str, url: str | None) -> str:
 
 def clean_text(text: str) -> str:
     """NFC, Unix newlines, no trailing spaces on lines, no blank runs, trimmed."""
+    text = re.sub(r"[\ud800-\udfff]", "\ufffd", text)  # lone surrogates cannot be stored
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\x00", "")
     lines = [line.rstrip() for line in text.split("\n")]
@@ -75,8 +76,11 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value).date()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, tz=UTC).date()
+        except (OverflowError, OSError, ValueError):
+            raise ArticleParseError(f"unreadable date {value!r}") from None
     text = str(value).strip().replace("/", "-")
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
@@ -93,15 +97,22 @@ def parse_date(value: Any) -> date | None:
 
 def make_article(
     *,
-    title: str,
-    text: str,
-    url: str | None = None,
-    source: str | None = None,
+    title: object,
+    text: object,
+    url: object = None,
+    source: object = None,
     published_at: Any = None,
     authors: Any = None,
     origin: str | None = None,
 ) -> Article:
     """Validate and normalise one article's fields and give it its id."""
+    if not isinstance(title, str | None) or not isinstance(text, str | None):
+        raise ArticleParseError("title and text must be strings")
+    if authors is not None and not isinstance(authors, str | list):
+        raise ArticleParseError("authors must be a list of names or a string")
+    for name, value in (("url", url), ("source", source)):
+        if value is not None and not isinstance(value, str):
+            raise ArticleParseError(f"{name} must be a string")
     title = clean_text(str(title or "")).replace("\n", " ")
     text = clean_text(str(text or ""))
     if not text:
@@ -110,16 +121,20 @@ def make_article(
         title = text.split("\n", 1)[0][:120]
     if isinstance(authors, str):
         authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
-    author_list = [str(a) for a in (authors or []) if str(a).strip()]
-    url = str(url).strip() if url else None
-    if url and not re.match(r"^https?://", url, re.I):
-        raise ArticleParseError(f"url must start with http:// or https://: {url[:80]!r}")
+    author_list = [clean_text(str(a)) for a in (authors or []) if str(a).strip()]
+    link = clean_text(str(url)) if url else None
+    if link and not re.match(r"^https?://\S+$", link, re.I):
+        raise ArticleParseError(f"url must be http:// or https:// with no spaces: {link[:80]!r}")
+    try:
+        article_id = article_id_for(title, text, link)
+    except ValueError as exc:  # urlsplit rejects some malformed URLs
+        raise ArticleParseError(f"invalid url {link!r}: {exc}") from None
     return Article(
-        id=article_id_for(title, text, url),
+        id=article_id,
         title=title,
         text=text,
-        url=url,
-        source=str(source).strip() if source else None,
+        url=link,
+        source=clean_text(str(source)) if source else None,
         published_at=parse_date(published_at),
         authors=author_list,
         origin=origin,
@@ -174,7 +189,7 @@ def article_from_record(record: Any, origin: str | None = None) -> Article:
     if not isinstance(record, dict):
         raise ArticleParseError("an article must be a JSON object")
     return make_article(
-        title=str(record.get("title") or ""), text=str(record.get("text") or ""),
+        title=record.get("title"), text=record.get("text"),
         url=record.get("url"), source=record.get("source"),
         published_at=record.get("published_at"), authors=record.get("authors"), origin=origin,
     )

@@ -24,12 +24,13 @@ _ABBREVIATIONS = {
 # character that can open a sentence.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[^\s\"'“‘(\[a-z])")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
+_NON_SPACE = re.compile(r"\S+")
 
 
 def _is_abbreviation(text: str, dot_at: int) -> bool:
     if text[dot_at] != ".":
         return False
-    match = _WORD_BEFORE.search(text, 0, dot_at)
+    match = _WORD_BEFORE.search(text, max(0, dot_at - 40), dot_at)
     if not match:
         return False
     word = match.group(1).lower().strip(".")
@@ -62,19 +63,22 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 
 def _split_long(text: str, span: Span, count: Callable[[str], int], budget: int) -> list[Span]:
-    """Cut a sentence longer than the budget at word boundaries."""
+    """Cut a sentence longer than the budget at white space. WordPiece splits on white space
+    first, so a piece's token count is the sum of its words' counts."""
     pieces: list[Span] = []
-    words = [m.span() for m in re.finditer(r"\S+", text[span[0]:span[1]])]
-    first = 0
-    while first < len(words):
-        last = first
-        while last + 1 < len(words):
-            candidate = text[span[0] + words[first][0]: span[0] + words[last + 1][1]]
-            if count(candidate) > budget:
-                break
-            last += 1
-        pieces.append((span[0] + words[first][0], span[0] + words[last][1]))
-        first = last + 1
+    start = end = -1
+    used = 0
+    for match in _NON_SPACE.finditer(text, span[0], span[1]):
+        size = count(match.group())
+        if start >= 0 and used + size > budget:
+            pieces.append((start, end))
+            start = -1
+        if start < 0:
+            start, used = match.start(), 0
+        end = match.end()
+        used += size
+    if start >= 0:
+        pieces.append((start, end))
     return pieces
 
 

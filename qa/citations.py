@@ -23,14 +23,15 @@ from qa.support import SUPPORTED, lexical_coverage, strip_attribution, support_s
 
 REFUSAL = "The articles do not answer this question."
 SHORTLIST = 8
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_REFUSAL_PATTERNS = re.compile(
-    r"(do(es)? not (contain|answer|say|mention|provide|include|specify)|no information|"
-    r"cannot (answer|find|determine)|can't (answer|find|determine)|not (mentioned|stated) in|"
-    r"(isn't|is not|are not|aren't) (mentioned|answered|stated|covered)|insufficient information|"
-    r"not enough information)",
-    re.I,
-)
+_GROUP = r"\[\s*\d+(?:\s*(?:[,;]|[-–]|and)\s*\d+)*\s*\]"
+_MARKER = re.compile(r"\s*(" + _GROUP + r")")
+_LEAD = re.compile(r"^(\s*" + _GROUP + r")+")
+_LEFTOVER = re.compile(r"\[(\s*\d[^\]\[]*)\]")
+_EMPTY_ASIDE = re.compile(r"\s*\(\s*(?:see|cf\.?|sources?:?)?[\s,;]*\)", re.I)
+_SOURCE_LIST = re.compile(r"^(sources?|references?|citations?)\s*:?$", re.I)
+
+Draft = str | list[tuple[str, list[int]]]
+"""A draft: text with ``[n]`` markers (an LLM's), or sentences with their source numbers."""
 
 
 @dataclass
@@ -57,14 +58,14 @@ def parse_draft(draft: str) -> list[tuple[str, list[int]]]:
     out: list[tuple[str, list[int]]] = []
     for start, end in sentence_spans(text):
         piece = text[start:end]
-        lead = re.match(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+", piece)
+        lead = _LEAD.match(piece)
         if lead and out:
             out[-1][1].extend(_numbers_in(lead.group(0)))
             piece = piece[lead.end():]
         cited = _numbers_in(piece)
-        clean = _MARKER.sub("", piece).strip()
+        clean = _EMPTY_ASIDE.sub("", _MARKER.sub("", piece)).strip()
         clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
-        if clean:
+        if clean and not _SOURCE_LIST.match(clean):
             out.append((clean, cited))
         elif out:
             out[-1][1].extend(cited)
@@ -72,11 +73,16 @@ def parse_draft(draft: str) -> list[tuple[str, list[int]]]:
 
 
 def _numbers_in(text: str) -> list[int]:
-    return [int(n) for group in _MARKER.findall(text) for n in re.split(r"[,;]", group)]
-
-
-def looks_like_refusal(text: str) -> bool:
-    return bool(_REFUSAL_PATTERNS.search(text))
+    """Source numbers of every marker: ``[1]``, ``[1, 2]``, ``[1; 3]``, ``[2-4]``."""
+    numbers: list[int] = []
+    for group in _MARKER.findall(text):
+        for part in re.split(r"[,;]|\band\b", group.strip("[] ")):
+            bounds = [int(n) for n in re.findall(r"\d+", part)]
+            if len(bounds) == 2 and bounds[0] <= bounds[1] <= bounds[0] + 20:
+                numbers.extend(range(bounds[0], bounds[1] + 1))
+            else:
+                numbers.extend(bounds)
+    return numbers
 
 
 class CitationChecker:
@@ -86,8 +92,8 @@ class CitationChecker:
         self.embedder = embedder
         self.threshold = threshold
 
-    def check(self, draft: str, hits: list[Hit], articles: dict[str, Article]) -> Checked:
-        parsed = parse_draft(draft)
+    def check(self, draft: Draft, hits: list[Hit], articles: dict[str, Article]) -> Checked:
+        parsed = parse_draft(draft) if isinstance(draft, str) else draft
         if not parsed:
             return Checked(REFUSAL, True)
         candidates = self._candidates(hits, articles)
@@ -96,7 +102,9 @@ class CitationChecker:
         for claim, cited in parsed:
             chosen, support = self._support(claim, cited, candidates)
             ids = [self._cite(candidates[c], hits, articles, citations) for c in chosen]
-            sentences.append(AnswerSentence(text=claim, citations=list(dict.fromkeys(ids)),
+            # text in brackets that is not our marker ("[7]" inside a quote) must not read as one
+            shown = _LEFTOVER.sub(r"(\1)", claim)
+            sentences.append(AnswerSentence(text=shown, citations=list(dict.fromkeys(ids)),
                                             supported=bool(chosen), support=support))
         if not any(s.supported for s in sentences):
             return Checked(REFUSAL, True)

@@ -2,48 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
 
 from qa.articles import LoadFailure, read_sources
-from qa.chunking import split_passages
-from qa.citations import REFUSAL, CitationChecker, render_pieces
+from qa.citations import REFUSAL, CitationChecker, Draft, render_pieces
 from qa.config import Settings
 from qa.embedding import Embedder, build_embedder
 from qa.errors import InvalidInput
 from qa.extractive import ExtractiveAnswerer
+from qa.ingest import Ingester
 from qa.llm import LLMAnswerer
-from qa.models import Answer, Article, IngestReport, Passage, RetrievedPassage
+from qa.models import Answer, Article, IngestReport, RetrievedPassage
 from qa.retrieval import Hit, HybridRetriever
 from qa.store import ArticleStore
 from qa.support import support_score
 
 MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 50
 _FOLLOW_UP = re.compile(r"\b(he|she|they|it|its|his|her|their|them|this|that|these|those|"
                         r"there|then|the same|also|else|more)\b", re.I)
-
-
-def text_hash(article: Article) -> str:
-    """Changes when anything stored about the article changes."""
-    fields = article.model_dump(mode="json", exclude={"id", "origin"})
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-
-
-@dataclass
-class _Batch:
-    articles: list[Article] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.passages)
 
 
 class QAEngine:
@@ -73,70 +56,15 @@ class QAEngine:
 
     def ingest_items(self, items: Iterable[Article | LoadFailure],
                      progress: Callable[[int, int], None] | None = None) -> IngestReport:
-        """Idempotent, batched ingest. An article's record is written after its passages, so
-        a run killed anywhere and run again ends with exactly the passages of a clean run."""
-        report = IngestReport()
-        batch = _Batch()
-        seen: set[str] = set()
-        for item in items:
-            if isinstance(item, LoadFailure):
-                report.failed.append({"source": item.origin, "reason": item.reason})
-                continue
-            if item.id in seen:
-                report.unchanged.append(item.id)
-                continue
-            seen.add(item.id)
-            status = self._prepare(item)
-            if status == "unchanged":
-                report.unchanged.append(item.id)
-                if progress:
-                    progress(1, 0)
-                continue
-            (report.new if status == "new" else report.updated).append(item.id)
-            batch.articles.append(item)
-            batch.passages.extend(split_passages(item, self.embedder.count_tokens))
-            if len(batch) >= self.settings.ingest_batch:
-                report.passages += self._flush(batch, progress)
-                batch = _Batch()
-        report.passages += self._flush(batch, progress)
-        return report
-
-    def _prepare(self, article: Article) -> str:
-        """'new', 'updated' or 'unchanged'; an update first drops the old passages."""
-        known = self.store.article_meta([article.id]).get(article.id)
-        if known is not None:
-            if known.get("text_hash") == text_hash(article):
-                return "unchanged"
-            self.store.delete_passages_of(article.id)
-            return "updated"
-        replaced = [i for i in self.store.ids_with_origin(article.origin) if i != article.id] \
-            if article.origin else []
-        for old_id in replaced:  # the same file, edited: its old version goes
-            self.store.delete_article(old_id)
-        return "updated" if replaced else "new"
-
-    def _flush(self, batch: _Batch, progress: Callable[[int, int], None] | None) -> int:
-        if not batch.articles:
-            return 0
-        vectors = self.embedder.embed([p.text for p in batch.passages])
-        by_id = {a.id: a for a in batch.articles}
-        self.store.write_passages(batch.passages, vectors, by_id)
-        heads = self.embedder.embed([_headline(a) for a in batch.articles])
-        counts = {a.id: 0 for a in batch.articles}
-        for passage in batch.passages:
-            counts[passage.article_id] += 1
-        self.store.write_articles(batch.articles, heads,
-                                  {a.id: text_hash(a) for a in batch.articles}, counts)
-        if progress:
-            progress(len(batch.articles), len(batch.passages))
-        return len(batch.passages)
+        """Idempotent, batched, resumable ingest of articles (and reports of failures)."""
+        return Ingester(self.store, self.embedder, self.settings.ingest_batch).run(items, progress)
 
     # -- questions -----------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
             until: date | None = None, history: list[dict[str, str]] | None = None) -> Answer:
         """Answer ``question`` from the stored articles, with checked citations."""
         started = time.perf_counter()
-        question = _validate(question, since, until)
+        question = _validate(question, since, until, top_k)
         search, history = self._standalone(question, history)
         hits, articles, vector, t_retrieve = self._retrieve(search, top_k, since, until)
         t0 = time.perf_counter()
@@ -158,7 +86,7 @@ class QAEngine:
         if not messages or messages[-1].get("role") != "user":
             raise InvalidInput("the last message must be the user's question")
         started = time.perf_counter()
-        question = _validate(messages[-1].get("content", ""), None, None)
+        question = _validate(messages[-1].get("content", ""), None, None, top_k)
         search, history = self._standalone(question, messages[:-1])
         hits, articles, vector, t_retrieve = self._retrieve(search, top_k, None, None)
         t0 = time.perf_counter()
@@ -168,7 +96,7 @@ class QAEngine:
                                          articles, history):
                 parts.append(delta)
                 yield delta
-            draft = "".join(parts)
+            draft: Draft = "".join(parts)
         else:
             draft = self._draft(question, search, hits, articles, vector, history)
         answer = self._finish(question, draft, hits, articles)
@@ -204,14 +132,14 @@ class QAEngine:
         return hits, articles, vector, time.perf_counter() - t0
 
     def _draft(self, question: str, search: str, hits: list[Hit], articles: dict[str, Article],
-               vector: np.ndarray, history: list[dict[str, str]]) -> str:
+               vector: np.ndarray, history: list[dict[str, str]]) -> Draft:
         if not hits:
             return ""
         if self.llm:
             return self.llm.draft(search if history else question, hits, articles, history)
         return self.extractive.draft(search, hits, articles, vector)
 
-    def _finish(self, question: str, draft: str, hits: list[Hit],
+    def _finish(self, question: str, draft: Draft, hits: list[Hit],
                 articles: dict[str, Article]) -> Answer:
         checked = self.checker.check(draft, hits, articles)
         return Answer(
@@ -237,6 +165,8 @@ class QAEngine:
 
     # -- articles ------------------------------------------------------------------------
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InvalidInput("limit must be between 1 and 1000 and offset at least 0")
         return self.store.list_articles(limit=limit, offset=offset)
 
     def get_article(self, article_id: str) -> Article:
@@ -250,14 +180,17 @@ class QAEngine:
                 "mode": self.mode, "embedder": self.embedder.identity}
 
 
-def _headline(article: Article) -> str:
-    return article.title + "\n" + article.text.split("\n", 1)[0]
-
-
-def _validate(question: str, since: date | None, until: date | None) -> str:
-    question = (question or "").strip()
+def _validate(question: str, since: date | None, until: date | None,
+              top_k: int | None = None) -> str:
+    if not isinstance(question, str):
+        raise InvalidInput("the question must be text")
+    question = question.strip()
     if not question:
         raise InvalidInput("the question is empty")
+    if re.search(r"[\ud800-\udfff]", question):
+        raise InvalidInput("the question is not valid Unicode text")
+    if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidInput(f"the question is longer than {MAX_QUESTION_CHARS} characters")
     if since and until and since > until:

@@ -155,22 +155,20 @@ class ExtractiveAnswerer:
         return len(missing) / len(names)
 
     def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray) -> str:
-        """Quoted sentences with ``[n]`` markers, one a line; empty when it must refuse."""
+              query_vec: np.ndarray) -> list[tuple[str, list[int]]]:
+        """Quoted sentences, each with the number of its source; empty when it must refuse.
+        Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
         ranked = self.score(question, hits, articles, query_vec)
         if not ranked or ranked[0].score < self.threshold:
-            return ""
+            return []
         chosen = [ranked[0]]
         for other in ranked[1:]:
             if len(chosen) >= MAX_SENTENCES or other.score < max(self.threshold,
                                                                  ranked[0].score - EXTRA_MARGIN):
                 break
             chosen.append(other)
-        lines = []
-        for scored in chosen:
-            article = articles[hits[scored.number - 1].article_id]
-            lines.append(f"{_attributed(article.text, scored)} [{scored.number}]")
-        return "\n".join(lines)
+        return [(_attributed(articles[hits[s.number - 1].article_id].text, s), [s.number])
+                for s in chosen]
 
 
 def _post_author(text: str, end: int) -> str | None:

@@ -1,19 +1,27 @@
-"""Prompt templates, kept as text files in ``prompts/`` and read by name when first used."""
+"""Prompt templates, kept as text files in ``prompts/`` and read by name when first used.
+
+A checkout (or editable install) reads the repository's ``prompts/``; a regular install
+reads the copy the wheel puts in ``<prefix>/share/articleqa/prompts``.
+"""
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from pathlib import Path
 
 from qa.errors import QAError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPT_DIRS = (
+    Path(__file__).resolve().parent.parent / "prompts",
+    Path(sys.prefix) / "share" / "articleqa" / "prompts",
+)
 
 
 @cache
 def load_prompt(name: str) -> str:
-    path = PROMPTS_DIR / f"{name}.txt"
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise QAError(f"prompt {name!r} not found at {path}") from exc
+    for folder in PROMPT_DIRS:
+        path = folder / f"{name}.txt"
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip()
+    raise QAError(f"prompt {name!r} not found in {', '.join(map(str, PROMPT_DIRS))}")

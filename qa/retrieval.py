@@ -43,9 +43,9 @@ class _BM25Index:
             self.ids.append(pid)
             self.texts.append(text)
             self.meta.append({k: meta[k] for k in ("article_id", "start", "end")})
-            published.append(int(meta.get("published_at", -1)))
+            published.append(float(meta["published_at"]) if "published_at" in meta else np.nan)
             corpus.append(terms(text) or ["__empty__"])
-        self.published = np.asarray(published, dtype=np.int64)
+        self.published = np.asarray(published, dtype=np.float64)  # NaN: no date
         self.position = {pid: i for i, pid in enumerate(self.ids)}
         self.model = bm25s.BM25()
         if corpus:
@@ -119,9 +119,10 @@ def _where(since: date | None, until: date | None) -> Where | None:
 def _mask(published: np.ndarray, since: date | None, until: date | None) -> np.ndarray | None:
     if since is None and until is None:
         return None
-    keep = published >= 0
+    keep = ~np.isnan(published)
     if since:
         keep &= published >= epoch(since)
     if until:
         keep &= published <= epoch(until)
-    return keep.astype(np.float32)
+    weights: np.ndarray = keep.astype(np.float32)
+    return weights

@@ -110,7 +110,8 @@ class ArticleStore:
         }
 
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        got = self.articles.get(include=["metadatas"], limit=limit, offset=offset)
+        got = self.articles.get(where={"complete": True}, include=["metadatas"], limit=limit,
+                                offset=offset)
         return [_summary(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def iter_passages(self, page: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -150,18 +151,28 @@ class ArticleStore:
         self._bump()
 
     def write_articles(self, articles: Sequence[Article], vectors: np.ndarray,
-                       text_hashes: dict[str, str], passage_counts: dict[str, int]) -> None:
-        """The article record is written last: its text hash marks the article complete."""
+                       text_hashes: dict[str, str], passage_counts: dict[str, int],
+                       complete: bool) -> None:
+        """Article records; ``complete`` is set once all their passages are written."""
         for first in range(0, len(articles), self.max_batch):
             chunk = articles[first:first + self.max_batch]
             self.articles.upsert(
                 ids=[a.id for a in chunk],
                 documents=[a.text for a in chunk],
                 embeddings=vectors[first:first + self.max_batch].tolist(),
-                metadatas=[_article_meta(a, text_hashes[a.id], passage_counts[a.id])
-                           for a in chunk],
+                metadatas=[_article_meta(a, text_hashes[a.id], passage_counts[a.id]) |
+                           {"complete": complete} for a in chunk],
             )
         self._bump()
+
+    def mark_complete(self, ids: Sequence[str]) -> None:
+        for first in range(0, len(ids), self.max_batch):
+            chunk = list(ids[first:first + self.max_batch])
+            self.articles.update(ids=chunk, metadatas=[{"complete": True}] * len(chunk))
+        self._bump()
+
+    def set_origin(self, article_id: str, origin: str) -> None:
+        self.articles.update(ids=[article_id], metadatas=[{"origin": origin}])
 
     def delete_passages_of(self, article_id: str) -> None:
         self.passages.delete(where={"article_id": article_id})

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import numpy as np
 import pytest
 
 from qa.articles import make_article
@@ -115,3 +116,38 @@ def test_bad_questions_are_clear_errors(seeded: QAEngine) -> None:
 def test_an_empty_store_refuses(engine: QAEngine) -> None:
     answer = engine.ask("How many people died in the shootout?")
     assert answer.refused and answer.retrieved == []
+
+
+def test_fake_markers_in_article_text_are_not_citations(engine: QAEngine) -> None:
+    engine.ingest_articles([
+        make_article(title="Bridge", url="https://news.example/bridge",
+                     text="Officials confirmed [7[2]] that the harbour bridge will reopen in May. "
+                          "The bridge closed after a crack was found [2]."),
+        make_article(title="Other", url="https://news.example/other",
+                     text="The city zoo welcomed a baby giraffe on Tuesday."),
+    ])
+    for question in ("When will the harbour bridge reopen?", "Why did the bridge close?"):
+        answer = engine.ask(question)
+        assert not answer.refused
+        check_invariants(answer, engine)
+        assert len(answer.citations) == len(set(answer.sentences[0].citations)) == 1
+
+
+def test_invalid_questions_and_limits(seeded: QAEngine) -> None:
+    with pytest.raises(InvalidInput, match="Unicode"):
+        seeded.ask("Who died \ud800?")
+    for top_k in (0, -3, 51):
+        with pytest.raises(InvalidInput, match="top_k"):
+            seeded.ask("Who died?", top_k=top_k)
+    with pytest.raises(InvalidInput, match="limit"):
+        seeded.list_articles(limit=-1)
+
+
+def test_date_filters_before_1970(engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(
+        title="Moon landing", text="Astronauts walked on the Moon for the first time.",
+        published_at="1969-07-21", url="https://news.example/moon")])
+    hits = engine.retriever.retrieve("walked on the Moon", 3, since=date(1960, 1, 1),
+                                     until=date(1970, 1, 1))
+    assert [h.article_id for h in hits] == [engine.list_articles()[0]["id"]]
+    assert engine.retriever._index().search(["moon"], 5, mask=np.array([1.0])) == [0]

@@ -99,3 +99,22 @@ def test_invalid_fields_are_clear_errors() -> None:
         make_article(title="T", text="x", url="javascript:alert(1)")
     with pytest.raises(ArticleParseError, match="no readable text"):
         article_from_html("<html><body></body></html>")
+
+
+def test_records_with_bad_fields_fail_alone(tmp_path: Path) -> None:
+    good = {"title": "Good", "text": "Fine text.", "url": "https://ex.com/good"}
+    bad = [
+        {"title": "A", "text": "t", "authors": 5},
+        {"title": "B", "text": "t", "published_at": 1e20},
+        {"title": "C", "text": "t", "url": "http://[::1/x"},
+        {"title": 7, "text": "t"},
+        {"title": "D", "text": "t", "url": "https://ex.com/a b"},
+    ]
+    lines = [json.dumps(r) for r in bad] + [json.dumps(good)]
+    lines.insert(2, '{"title": "E", "text": "lone \\ud800 surrogate", "url": "https://ex.com/e"}')
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines))
+    articles, failures = _read(tmp_path / "mixed.jsonl")
+    assert sorted(a.title for a in articles) == ["E", "Good"]
+    assert "\ufffd" in next(a.text for a in articles if a.title == "E")
+    assert len(failures) == 5
+    assert all(f.reason for f in failures)

@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,34 @@ def test_urls_are_fetched_and_failures_reported(engine: QAEngine, tmp_path: Path
     article = engine.get_article(report.new[0])
     assert article.title == "Bridge reopens" and article.url == f"{base}/story.html"
     assert "two years of repairs" in article.text
+
+
+def _interrupted(articles: list, after: int) -> Iterator:  # type: ignore[type-arg]
+    """The articles, then a failure mid-stream: an ingest that dies before its batch is written."""
+    yield from articles[:after]
+    raise KeyboardInterrupt
+
+
+def test_an_update_that_dies_before_writing_keeps_the_old_passages(engine: QAEngine) -> None:
+    v1 = make_article(title="Ferry", text="The ferry runs hourly.", url="https://news.example/f")
+    v2 = make_article(title="Ferry", text="The ferry now runs every two hours.",
+                      url="https://news.example/f")
+    engine.ingest_articles([v1])
+    with pytest.raises(KeyboardInterrupt):
+        engine.ingest_items(_interrupted([v2], 1))
+    assert list(_passage_ids(engine).values()) == ["The ferry runs hourly."]
+    assert engine.ingest_articles([v1]).counts()["unchanged"] == 1
+    assert list(_passage_ids(engine).values()) == ["The ferry runs hourly."]
+
+
+def test_a_moved_then_edited_file_is_still_one_article(engine: QAEngine, tmp_path: Path) -> None:
+    first = tmp_path / "a.txt"
+    first.write_text("Ferry news\nThe ferry runs hourly.")
+    engine.ingest([str(first)])
+    moved = tmp_path / "ferry.txt"
+    first.rename(moved)
+    assert engine.ingest([str(moved)]).counts()["unchanged"] == 1
+    moved.write_text("Ferry news\nThe ferry now runs every two hours.")
+    assert engine.ingest([str(moved)]).counts()["updated"] == 1
+    assert engine.stats()["articles"] == 1
+    assert list(_passage_ids(engine).values()) == ["The ferry now runs every two hours."]

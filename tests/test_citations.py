@@ -1,0 +1,10 @@
+from qa.citations import parse_draft
+
+
+def test_markers_in_their_common_shapes() -> None:
+    assert parse_draft("Four died [1]. Kurti spoke. [2]") == [("Four died.", [1]),
+                                                              ("Kurti spoke.", [2])]
+    assert parse_draft("A fact [1, 3] and more [2-4].") == [("A fact and more.", [1, 3, 2, 3, 4])]
+    assert parse_draft("It rained (see [1], [2]).") == [("It rained.", [1, 2])]
+    assert parse_draft("It rained [ 1 ].\nSources: [1] [2]") == [("It rained.", [1, 1, 2])]
+    assert parse_draft("No markers here.") == [("No markers here.", [])]
