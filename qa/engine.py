@@ -137,7 +137,7 @@ class QAEngine:
             return ""
         if self.llm:
             return self.llm.draft(search if history else question, hits, articles, history)
-        return self.extractive.draft(search, hits, articles, vector)
+        return self.extractive.draft(search, hits, articles, vector, self.retriever.idf())
 
     def _finish(self, question: str, draft: Draft, hits: list[Hit],
                 articles: dict[str, Article]) -> Answer:
@@ -156,7 +156,8 @@ class QAEngine:
         hits, articles, vector, _ = self._retrieve(question, top_k, None, None)
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
                  "article_id": hits[s.number - 1].article_id, "start": s.start, "end": s.end}
-                for s in self.extractive.score(question, hits, articles, vector)]
+                for s in self.extractive.score(question, hits, articles, vector,
+                                               self.retriever.idf())]
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""

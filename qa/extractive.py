@@ -12,6 +12,7 @@ in none of the retrieved articles, the answerer refuses. Thresholds are calibrat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from qa.models import Article
 from qa.retrieval import Hit
 from qa.terms import capitalised_names, missing_from, numbers, terms, words
 
-ANSWER_THRESHOLD = 0.64
+ANSWER_THRESHOLD = 0.42
 EXTRA_MARGIN = 0.05
 MAX_SENTENCES = 3
 SHORTLIST = 24
@@ -73,13 +74,13 @@ def _fit(kind: str, sentence: str) -> float:
     return 0.0
 
 
-def _coverage(question_terms: list[str], heavy: set[str], sentence: str) -> float:
+def _coverage(question_terms: list[str], weights: dict[str, float], sentence: str) -> float:
     if not question_terms:
         return 0.0
     present = set(terms(sentence))
     total = found = 0.0
     for term in question_terms:
-        weight = 2.0 if term in heavy else 1.0
+        weight = weights[term]
         total += weight
         found += weight if term in present else 0.0
     return found / total
@@ -95,10 +96,13 @@ class ExtractiveAnswerer:
         self.threshold = threshold
 
     def score(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray) -> list[Scored]:
-        """Every sentence of the retrieved passages, scored against the question, best first."""
+              query_vec: np.ndarray, idf: Callable[[str], float] | None = None) -> list[Scored]:
+        """Every sentence of the retrieved passages, scored against the question, best first.
+        ``idf`` weighs the question's words by their rarity in the corpus."""
         question_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
         heavy = capitalised_names(question) | numbers(question)
+        weights = {t: (2.0 if t in heavy else 1.0) * (idf(t) if idf else 1.0)
+                   for t in question_terms}
         missing = self._missing_names(question, hits, articles)
         if missing > MISSING_NAMES_REFUSE:
             return []
@@ -123,10 +127,10 @@ class ExtractiveAnswerer:
             return []
         lexical = []
         for scored, before in zip(found, context, strict=True):
-            value = _coverage(question_terms, heavy, scored.text)
+            value = _coverage(question_terms, weights, scored.text)
             if before.strip():
                 names = " ".join(sorted(capitalised_names(before)))
-                value = max(value, _coverage(question_terms, heavy, scored.text + " " + names))
+                value = max(value, _coverage(question_terms, weights, scored.text + " " + names))
             lexical.append(value)
         # Embedding is the cost here: only the sentences of the best passages or with the
         # most question words are embedded; the rest keep a lexical-only score.
@@ -155,10 +159,11 @@ class ExtractiveAnswerer:
         return len(missing) / len(names)
 
     def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray) -> list[tuple[str, list[int]]]:
+              query_vec: np.ndarray, idf: Callable[[str], float] | None = None
+              ) -> list[tuple[str, list[int]]]:
         """Quoted sentences, each with the number of its source; empty when it must refuse.
         Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
-        ranked = self.score(question, hits, articles, query_vec)
+        ranked = self.score(question, hits, articles, query_vec, idf)
         if not ranked or ranked[0].score < self.threshold:
             return []
         chosen = [ranked[0]]

@@ -6,7 +6,10 @@ stamp changes; Chroma stays the only source of truth.
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,17 +42,24 @@ class _BM25Index:
         self.meta: list[dict[str, int | str]] = []
         published = []
         corpus = []
+        self.df: Counter[str] = Counter()
         for pid, text, meta in store.iter_passages():
             self.ids.append(pid)
             self.texts.append(text)
             self.meta.append({k: meta[k] for k in ("article_id", "start", "end")})
             published.append(float(meta["published_at"]) if "published_at" in meta else np.nan)
             corpus.append(terms(text) or ["__empty__"])
+            self.df.update(set(corpus[-1]))
         self.published = np.asarray(published, dtype=np.float64)  # NaN: no date
         self.position = {pid: i for i, pid in enumerate(self.ids)}
         self.model = bm25s.BM25()
         if corpus:
             self.model.index(corpus, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency: rare words weigh more, common ones near 0."""
+        n, df = len(self.ids), self.df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, query_terms: list[str], n: int, mask: np.ndarray | None) -> list[int]:
         if not self.ids or not query_terms:
@@ -76,6 +86,10 @@ class HybridRetriever:
             if self._bm25 is None or self._bm25.generation != generation:
                 self._bm25 = _BM25Index(self.store)
             return self._bm25
+
+    def idf(self) -> Callable[[str], float]:
+        """The inverse document frequency of terms in the passages as they are now."""
+        return self._index().idf
 
     def retrieve(self, query: str, top_k: int, since: date | None = None,
                  until: date | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
