@@ -1,12 +1,12 @@
 """The zero-config answerer: quotes the retrieved sentences that answer the question.
 
 Each candidate sentence of the retrieved passages is scored by its embedding similarity to
-the question, the share of the question's content words it holds (names and numbers
-counting double) and how well it fits the kind of answer asked for (a number for "how
-many", a date for "when"). The best one is quoted, with up to two more that score nearly
-as well; when the best is below ``ANSWER_THRESHOLD``, or a name the question asks about is
-in none of the retrieved articles, the answerer refuses. Thresholds are calibrated by
-``eval/calibrate.py`` on ``eval/datasets/seed_dev.jsonl``.
+the question, the share of the question's content words it holds (weighted by their idf in
+the corpus, names and numbers counting double) and how well it fits the kind of answer
+asked for (a number for "how many", a date for "when"). The best one is quoted, with up to
+two more that score nearly as well; when the best is below ``ANSWER_THRESHOLD``, or most
+names the question asks about are in none of the retrieved articles, the answerer refuses.
+The threshold is calibrated by ``python -m eval.calibrate`` (seed and RealTimeQA sets).
 """
 
 from __future__ import annotations
