@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     delete = verbs.add_parser("delete")
     delete.add_argument("id")
+    delete.add_argument("--json", action="store_true")
     return parser
 
 
@@ -164,7 +165,7 @@ def _articles(engine: Any, args: argparse.Namespace) -> int:
             print(article.text)
         return 0
     engine.delete_article(args.id)
-    print(f"deleted {args.id}")
+    print(json.dumps({"deleted": args.id}) if args.json else f"deleted {args.id}")
     return 0
 
 
