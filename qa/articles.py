@@ -126,6 +126,7 @@ def make_article(
     if link and not re.match(r"^https?://\S+$", link, re.I):
         raise ArticleParseError(f"url must be http:// or https:// with no spaces: {link[:80]!r}")
     try:
+        link = canonical_url(link) if link else None  # stored without tracking parameters
         article_id = article_id_for(title, text, link)
     except ValueError as exc:  # urlsplit rejects some malformed URLs
         raise ArticleParseError(f"invalid url {link!r}: {exc}") from None
@@ -144,7 +145,7 @@ def make_article(
 def decode_bytes(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), else the best guess; binary files are refused."""
     if b"\x00" in data[:8192]:
-        raise ArticleParseError(f"{name}: looks like a binary file, not text")
+        raise ArticleParseError("looks like a binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -152,7 +153,7 @@ def decode_bytes(data: bytes, name: str) -> str:
 
         best = from_bytes(data).best()
         if best is None:
-            raise ArticleParseError(f"{name}: cannot tell the text encoding") from None
+            raise ArticleParseError("cannot tell the text encoding") from None
         return str(best)
 
 
@@ -174,9 +175,13 @@ def article_from_html(content: str, url: str | None = None, origin: str | None =
     if doc is None:
         raise ArticleParseError("no readable text found in the HTML")
     meta: dict[str, Any] = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    title, text = meta.get("title") or "", meta.get("text") or ""
+    first, _, rest = text.partition("\n")
+    if title and _normalise(first) == _normalise(title) and rest.strip():
+        text = rest  # the page's own headline, repeated as the text's first line
     return make_article(
-        title=meta.get("title") or "",
-        text=meta.get("text") or "",
+        title=title,
+        text=text,
         url=url or meta.get("url"),
         source=meta.get("sitename") or meta.get("hostname"),
         published_at=meta.get("date"),
@@ -199,7 +204,7 @@ def _json_records(content: str, name: str) -> list[Any]:
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
-        raise ArticleParseError(f"{name}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise ArticleParseError(f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         return list(data["articles"])
     return data if isinstance(data, list) else [data]
@@ -253,15 +258,22 @@ def fetch_url(url: str, timeout: float = 20.0) -> Iterator[Article | LoadFailure
         response = httpx.get(url, timeout=timeout, follow_redirects=True,
                              headers={"User-Agent": "articleqa/0.1"})
         response.raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        yield LoadFailure(url, f"could not fetch: HTTP {exc.response.status_code}")
+        return
     except httpx.HTTPError as exc:
-        yield LoadFailure(url, f"could not fetch: {exc}")
+        yield LoadFailure(url, f"could not fetch: {type(exc).__name__} {exc}".strip())
         return
     if len(response.content) > MAX_FILE_BYTES:
         yield LoadFailure(url, "page is too large")
         return
     kind = response.headers.get("content-type", "")
-    if "json" in kind:
-        yield from parse_file_bytes(response.content, "page.json")
+    suffix = Path(urlsplit(str(response.url)).path).suffix.lower()
+    if suffix in JSON_SUFFIXES or "json" in kind:
+        name = "page" + (suffix if suffix in JSON_SUFFIXES else ".json")
+        for item in parse_file_bytes(response.content, name):
+            yield LoadFailure(url + item.origin[len(name):], item.reason) \
+                if isinstance(item, LoadFailure) else item
         return
     try:
         yield article_from_html(response.text, url=str(response.url))

@@ -160,7 +160,7 @@ class CitationChecker:
         if support < self.threshold:
             return [], support
         # ALCE precision: a citation stays unless it alone adds nothing the others lack.
-        keep = [i for i in ranked if scores[i] >= self.threshold / 2 or i == ranked[0]]
+        keep = [i for i in ranked if scores[i] >= self.threshold * 0.75 or i == ranked[0]]
         return keep, support
 
     @staticmethod

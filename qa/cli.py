@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from qa.config import Settings
-from qa.errors import QAError
+from qa.errors import InvalidInput, QAError
 from qa.models import Answer
 
 
@@ -106,6 +106,8 @@ def _print_answer(answer: Answer) -> None:
 
 
 def _ask(engine: Any, args: argparse.Namespace) -> int:
+    if args.since and args.until and args.since > args.until:
+        raise InvalidInput("--since is after --until")
     answer = engine.ask(args.question, top_k=args.top_k, since=args.since, until=args.until)
     if args.json:
         print(answer.model_dump_json(indent=2))
@@ -150,6 +152,9 @@ def _articles(engine: Any, args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
         for row in [] if args.json else rows:
             print(f"{row['id']}  {row['published_at'] or '----------'}  {row['title'][:90]}")
+        if not rows and not args.json:
+            print("no articles" + (" at this offset" if args.offset else
+                                   "; run `articleqa ingest [PATH|URL ...]` to add some"))
         return 0
     if args.verb == "show":
         article = engine.get_article(args.id)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         256, ge=1, le=5000, description="Passages embedded and written per batch while ingesting."
     )
     answer_threshold: float = Field(
-        0.42, ge=0, le=2, description="Extractive answers below this score are refused."
+        0.42, ge=0, le=1, description="Extractive answers below this score are refused."
     )
     support_threshold: float = Field(
         0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."

@@ -25,8 +25,9 @@ from qa.support import support_score
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
-_FOLLOW_UP = re.compile(r"\b(he|she|they|it|its|his|her|their|them|this|that|these|those|"
-                        r"there|then|the same|also|else|more)\b", re.I)
+# Words that point back into the conversation: a question holding one is a follow-up.
+_FOLLOW_UP = re.compile(r"\b(he|she|they|him|it|its|his|her|their|them|these|those|the same|"
+                        r"this|that)\b", re.I)
 
 
 class QAEngine:
@@ -39,6 +40,9 @@ class QAEngine:
         self.retriever = HybridRetriever(self.store, self.embedder)
         self.checker = CitationChecker(self.embedder, settings.support_threshold)
         self.extractive = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
+        if settings.answerer == "llm" and not settings.llm_configured():
+            raise InvalidInput("QA_ANSWERER=llm but no LLM is configured: set QA_LLM_BASE_URL "
+                               "and QA_LLM_MODEL (and QA_LLM_API_KEY for a hosted API)")
         self.llm = LLMAnswerer(settings) if settings.answerer_mode() == "llm" else None
 
     @property
@@ -118,7 +122,7 @@ class QAEngine:
         if self.llm:
             return self.llm.condense(question, turns), turns
         previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
-        if previous and (_FOLLOW_UP.search(question) or len(question.split()) <= 5):
+        if previous and _FOLLOW_UP.search(question):
             return f"{previous} {question}", turns
         return question, turns
 

@@ -24,7 +24,7 @@ from qa.retrieval import Hit
 from qa.terms import capitalised_names, missing_from, numbers, terms, words
 
 ANSWER_THRESHOLD = 0.42
-EXTRA_MARGIN = 0.05
+EXTRA_MARGIN = 0.04
 MAX_SENTENCES = 3
 SHORTLIST = 24
 QUESTION_WORDS = frozenset(terms("many much kind sort type name happen happened did do does "
@@ -34,6 +34,14 @@ _UNKNOWN = re.compile(r"\b(not (been )?(specified|disclosed|known|confirmed|rele
 _DATE = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|"
                    r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
                    r"saturday|sunday|yesterday|today|last (week|weekend|month|year)|ago)\b", re.I)
+_FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b")
+_PLACE = re.compile(r"\b(in|at|near|across|outside|inside|where)\s+((the|a|an)\s+)?"
+                    r"([A-Z]\w+|[\w-]+\s+"
+                    r"(area|region|north|south|east|west|city|town|village|border|province)|"
+                    r"(north|south|east|west|capital|border))", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
+_IN_POST = re.compile(r"pic\.twitter\.com/|\bt\.co/")
+_ABOUT_POST = re.compile(r"\b(tweet\w*|post(ed|s)?|twitter|x\.com|social media)\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|this|the (minister|president|"
                             r"official|leader|spokesperson|spokesman|spokeswoman))\b", re.I)
@@ -48,6 +56,7 @@ class Scored:
     end: int
     text: str
     score: float
+    in_post: bool = False
 
 
 def _answer_kind(question: str) -> str:
@@ -58,6 +67,8 @@ def _answer_kind(question: str) -> str:
         return "date"
     if re.search(r"\bwho(m|se)?\b", q):
         return "person"
+    if re.search(r"\bwhere\b|\bin which (country|city|town|region|state|place)\b", q):
+        return "place"
     return "other"
 
 
@@ -70,7 +81,9 @@ def _fit(kind: str, sentence: str) -> float:
     if kind == "date":
         return 0.05 if _DATE.search(sentence) or _UNKNOWN.search(sentence) else -0.12
     if kind == "person":
-        return 0.03 if capitalised_names(sentence) else -0.05
+        return 0.05 if _FULL_NAME.search(sentence) else -0.03
+    if kind == "place":
+        return 0.05 if _PLACE.search(sentence) else -0.1
     return 0.0
 
 
@@ -110,6 +123,8 @@ class ExtractiveAnswerer:
         seen: set[tuple[str, int]] = set()
         found: list[Scored] = []
         context: list[str] = []
+        posts: list[bool] = []
+        about_post = bool(_ABOUT_POST.search(question))
         for number, hit in enumerate(hits, start=1):
             text = articles[hit.article_id].text
             previous = ""
@@ -119,9 +134,13 @@ class ExtractiveAnswerer:
                 seen.add((hit.article_id, start))
                 if fresh and len(words(sentence)) >= 4 and not _POST_BYLINE.match(sentence):
                     found.append(Scored(number, start, end, sentence, 0.0))
-                    # "He …" is read with the names just before it; a post with its byline.
-                    before = previous if _PRONOUN_START.match(sentence) else ""
-                    context.append(before + " " + (_post_author(text, end) or ""))
+                    # "He …" is read with the names before it; a post with its byline.
+                    names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
+                    author = _post_author(text, end)
+                    in_post = bool(author or _IN_POST.search(sentence))
+                    posts.append(in_post)
+                    extra = " tweet post twitter " + (author or "") if in_post else ""
+                    context.append(" ".join(names) + extra)
                 previous = sentence
         if not found:
             return []
@@ -129,8 +148,7 @@ class ExtractiveAnswerer:
         for scored, before in zip(found, context, strict=True):
             value = _coverage(question_terms, weights, scored.text)
             if before.strip():
-                names = " ".join(sorted(capitalised_names(before)))
-                value = max(value, _coverage(question_terms, weights, scored.text + " " + names))
+                value = max(value, _coverage(question_terms, weights, scored.text + " " + before))
             lexical.append(value)
         # Embedding is the cost here: only the sentences of the best passages or with the
         # most question words are embedded; the rest keep a lexical-only score.
@@ -141,8 +159,9 @@ class ExtractiveAnswerer:
         cosine.update({i: float(np.dot(query_vec, v)) for i, v in zip(shortlist, vectors,
                                                                       strict=True)})
         for i, scored in enumerate(found):
+            scored.in_post = posts[i]
             scored.score = (0.5 * cosine[i] + 0.5 * lexical[i] + _fit(kind, scored.text)
-                            - 0.2 * missing)
+                            + (0.1 if about_post and posts[i] else 0.0) - 0.2 * missing)
         return sorted(found, key=lambda s: s.score, reverse=True)
 
     @staticmethod
@@ -171,9 +190,19 @@ class ExtractiveAnswerer:
             if len(chosen) >= MAX_SENTENCES or other.score < max(self.threshold,
                                                                  ranked[0].score - EXTRA_MARGIN):
                 break
+            # an extra sentence adds a fact; a post's claim only when the question is about it
+            if (other.in_post and not chosen[0].in_post) or any(
+                    _near_duplicate(other.text, c.text) for c in chosen):
+                continue
             chosen.append(other)
         return [(_attributed(articles[hits[s.number - 1].article_id].text, s), [s.number])
                 for s in chosen]
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    """Sentences that say mostly the same (a standfirst and the lede, say)."""
+    ta, tb = set(terms(a)), set(terms(b))
+    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) >= 0.6
 
 
 def _post_author(text: str, end: int) -> str | None:
@@ -191,6 +220,6 @@ def _attributed(text: str, scored: Scored) -> str:
     author = _post_author(text, scored.end)
     if author:
         return f"According to a post by {author}, “{scored.text}”"
-    if re.search(r"pic\.twitter\.com/|\bt\.co/", scored.text):
+    if _IN_POST.search(scored.text):
         return f"According to a social media post quoted in the article, “{scored.text}”"
     return scored.text

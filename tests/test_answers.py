@@ -86,6 +86,15 @@ def test_follow_up_questions_use_the_conversation(seeded: QAEngine) -> None:
     assert any("clock to be turned back" in c.quote for c in answer.citations)
 
 
+def test_an_unrelated_question_in_a_chat_stands_alone(seeded: QAEngine) -> None:
+    answer = seeded.chat([
+        {"role": "user", "content": "Who is Kosovo's prime minister?"},
+        {"role": "assistant", "content": "Albin Kurti."},
+        {"role": "user", "content": "Who did Blinken speak with?"},
+    ])
+    assert "Aleksandar Vucic" in answer.citations[0].quote
+
+
 def test_date_filters(engine: QAEngine) -> None:
     engine.ingest_articles([
         make_article(title="Old vote", text="The city council voted to build a new bridge.",

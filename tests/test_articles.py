@@ -51,6 +51,7 @@ def test_html_reads_title_date_and_text(tmp_path: Path) -> None:
     assert article.title == "Floods hit the valley"
     assert article.published_at == date(2023, 3, 4)
     assert "300 families" in article.text and "Home | World" not in article.text
+    assert article.text.startswith("Heavy rain"), "the headline is not repeated in the text"
 
 
 def test_json_list_and_jsonl_with_a_bad_record(tmp_path: Path) -> None:

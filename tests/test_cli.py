@@ -70,6 +70,18 @@ def test_errors_are_one_line_and_non_zero(store: Path, args: list[str], message:
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_an_empty_store_says_so(tmp_path: Path) -> None:
+    assert "no articles; run `articleqa ingest" in run(tmp_path, "articles", "list").stdout
+    proc = run(tmp_path, "ask", "How many people died?")
+    assert "do not answer" in proc.stdout and "no articles yet" in proc.stderr
+
+
+def test_since_after_until_names_the_flags(store: Path) -> None:
+    proc = run(store, "ask", "What happened?", "--since", "2024-01-01", "--until", "2023-01-01",
+               check=False)
+    assert proc.returncode == 1 and "--since is after --until" in proc.stderr
+
+
 def test_a_bad_date_is_a_usage_error(store: Path) -> None:
     proc = run(store, "ask", "What happened?", "--since", "yesterday", check=False)
     assert proc.returncode == 2 and "not a date" in proc.stderr and "Traceback" not in proc.stderr

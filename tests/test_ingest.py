@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +84,9 @@ def test_urls_are_fetched_and_failures_reported(engine: QAEngine, tmp_path: Path
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+    (tmp_path / "feed.jsonl").write_text(
+        json.dumps({"title": "Ferry strike", "text": "Ferry crews walked out on Friday.",
+                    "url": "https://news.example/strike?utm_source=feed"}) + "\n{broken\n")
     (tmp_path / "story.html").write_text(
         "<html><head><title>Bridge reopens</title></head><body><article><p>The old bridge "
         "reopened to traffic on Monday after two years of repairs, the city said.</p><p>Cyclists "
@@ -93,11 +97,19 @@ def test_urls_are_fetched_and_failures_reported(engine: QAEngine, tmp_path: Path
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        report = engine.ingest([f"{base}/story.html", f"{base}/missing.html"])
+        report = engine.ingest([f"{base}/story.html", f"{base}/missing.html",
+                                f"{base}/feed.jsonl"])
     finally:
         server.shutdown()
-    assert report.counts() == {"new": 1, "updated": 0, "unchanged": 0, "failed": 1}
-    assert "could not fetch" in report.failed[0]["reason"]
+    assert report.counts() == {"new": 2, "updated": 0, "unchanged": 0, "failed": 2}
+    assert report.failed[0] == {"source": f"{base}/missing.html",
+                                "reason": "could not fetch: HTTP 404"}
+    assert report.failed[1]["source"] == f"{base}/feed.jsonl:2"
+    strike = engine.get_article(report.new[1])
+    assert strike.url == "https://news.example/strike"  # stored without tracking parameters
+    same = make_article(title="Ferry strike", text="Ferry crews walked out on Friday.",
+                        url="https://news.example/strike?utm_medium=rss")
+    assert engine.ingest_articles([same]).counts()["unchanged"] == 1
     article = engine.get_article(report.new[0])
     assert article.title == "Bridge reopens" and article.url == f"{base}/story.html"
     assert "two years of repairs" in article.text

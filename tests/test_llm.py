@@ -34,6 +34,13 @@ def reply(llm: ScriptedLLM, template: str, **needles: str) -> None:
     llm.script.append(Step(respond=respond))
 
 
+def test_llm_mode_without_an_llm_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
+    from qa.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="no LLM is configured"):
+        QAEngine(make_settings(tmp_path, answerer="llm"), embedder=embedder)
+
+
 def test_auto_mode_uses_the_llm_when_one_is_configured(llm_engine: QAEngine) -> None:
     assert llm_engine.mode == "llm" and llm_engine.stats()["mode"] == "llm"
 
