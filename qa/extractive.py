@@ -26,7 +26,7 @@ from qa.terms import capitalised_names, missing_from, numbers, terms, words
 ANSWER_THRESHOLD = 0.42
 EXTRA_MARGIN = 0.04
 MAX_SENTENCES = 3
-SHORTLIST = 12
+SHORTLIST = 16
 QUESTION_WORDS = frozenset(terms("many much kind sort type name happen happened did do does "
                                  "tell give describe explain exactly"))
 _UNKNOWN = re.compile(r"\b(not (been )?(specified|disclosed|known|confirmed|released|revealed)|"
