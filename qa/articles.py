@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from qa.errors import ArticleParseError
 from qa.models import Article
@@ -39,11 +39,17 @@ class LoadFailure:
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing slash."""
+    """Lower-case scheme and host, no default port, no fragment, no tracking parameters,
+    the rest of the query kept (sorted, bare values like ``?1001`` included), no trailing
+    slash."""
     parts = urlsplit(url.strip())
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)])
+    scheme, host = parts.scheme.lower(), parts.netloc.lower()
+    if (scheme, host.rsplit(":", 1)[-1]) in {("http", "80"), ("https", "443")}:
+        host = host.rsplit(":", 1)[0]
+    fields = [f for f in parts.query.split("&")
+              if f and not _TRACKING_PARAMS.match(f.split("=", 1)[0])]
     path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+    return urlunsplit((scheme, host, path, "&".join(sorted(fields)), ""))
 
 
 def _normalise(text: str) -> str:
@@ -115,13 +121,13 @@ def make_article(
             raise ArticleParseError(f"{name} must be a string")
     title = clean_text(str(title or "")).replace("\n", " ")
     text = clean_text(str(text or ""))
-    if not text:
+    if not re.search(r"\w", text):
         raise ArticleParseError("the article has no text")
     if not title:
         title = text.split("\n", 1)[0][:120]
     if isinstance(authors, str):
         authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
-    author_list = [clean_text(str(a)) for a in (authors or []) if str(a).strip()]
+    author_list = [clean_text(a) for a in (authors or []) if isinstance(a, str) and a.strip()]
     link = clean_text(str(url)) if url else None
     if link and not re.match(r"^https?://\S+$", link, re.I):
         raise ArticleParseError(f"url must be http:// or https:// with no spaces: {link[:80]!r}")
@@ -270,7 +276,8 @@ def fetch_url(url: str, timeout: float = 20.0) -> Iterator[Article | LoadFailure
     kind = response.headers.get("content-type", "")
     suffix = Path(urlsplit(str(response.url)).path).suffix.lower()
     if suffix in JSON_SUFFIXES or "json" in kind:
-        name = "page" + (suffix if suffix in JSON_SUFFIXES else ".json")
+        lines = re.search(r"ndjson|jsonl|json-seq", kind)
+        name = "page" + (suffix if suffix in JSON_SUFFIXES else ".jsonl" if lines else ".json")
         for item in parse_file_bytes(response.content, name):
             yield LoadFailure(url + item.origin[len(name):], item.reason) \
                 if isinstance(item, LoadFailure) else item

@@ -18,17 +18,24 @@ import numpy as np
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
 from qa.models import AnswerSentence, Article, Citation
+from qa.posts import post_author
 from qa.retrieval import Hit
 from qa.support import SUPPORTED, lexical_coverage, strip_attribution, support_score
+from qa.terms import missing_from, names_in, terms
 
 REFUSAL = "The articles do not answer this question."
 SHORTLIST = 8
-_GROUP = r"\[\s*\d+(?:\s*(?:[,;]|[-–]|and)\s*\d+)*\s*\]"
+# Source numbers have at most three digits, so "[2008]" stays a year.
+_GROUP = r"\[\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*\]"
 _MARKER = re.compile(r"\s*(" + _GROUP + r")")
 _LEAD = re.compile(r"^(\s*" + _GROUP + r")+")
 _LEFTOVER = re.compile(r"\[(\s*\d[^\]\[]*)\]")
+_BARE_ATTRIBUTION = re.compile(r"according to (a post by |a social media post )?[^,“”]{1,100},?",
+                               re.I)
 _EMPTY_ASIDE = re.compile(r"\s*\(\s*(?:see|cf\.?|sources?:?)?[\s,;]*\)", re.I)
-_SOURCE_LIST = re.compile(r"^(sources?|references?|citations?)\s*:?$", re.I)
+_SOURCE_LIST = re.compile(r"^((sources?|references?|citations?)\s*[:,.;]*|(see|cf\.?)( the)?"
+                          r"( sources?| articles?)?( for (more )?(details|information))?[.,;:]*)$",
+                          re.I)
 
 Draft = str | list[tuple[str, list[int]]]
 """A draft: text with ``[n]`` markers (an LLM's), or sentences with their source numbers."""
@@ -48,6 +55,12 @@ class _Candidate:
     start: int
     end: int
     text: str
+    byline: str = ""
+    """The byline of the quoted post the span sits in: who makes its claim."""
+
+    @property
+    def evidence(self) -> str:
+        return f"{self.text} {self.byline}" if self.byline else self.text
 
 
 def parse_draft(draft: str) -> list[tuple[str, list[int]]]:
@@ -63,7 +76,7 @@ def parse_draft(draft: str) -> list[tuple[str, list[int]]]:
             out[-1][1].extend(_numbers_in(lead.group(0)))
             piece = piece[lead.end():]
         cited = _numbers_in(piece)
-        clean = _EMPTY_ASIDE.sub("", _MARKER.sub("", piece)).strip()
+        clean = _EMPTY_ASIDE.sub("", _MARKER.sub("", piece).replace("[]", "")).strip()
         clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
         if clean and not _SOURCE_LIST.match(clean):
             out.append((clean, cited))
@@ -118,10 +131,12 @@ class CitationChecker:
             text = articles[hit.article_id].text
             spans = sentence_spans(text, hit.start, hit.end)
             for i, (start, end) in enumerate(spans):
-                out.append(_Candidate(number, start, end, text[start:end]))
+                out.append(_Candidate(number, start, end, text[start:end],
+                                      post_author(text, end, start) or ""))
                 if i + 1 < len(spans):
                     pair_end = spans[i + 1][1]
-                    out.append(_Candidate(number, start, pair_end, text[start:pair_end]))
+                    out.append(_Candidate(number, start, pair_end, text[start:pair_end],
+                                          post_author(text, pair_end, start) or ""))
         return out
 
     def _support(self, claim: str, cited: list[int],
@@ -136,10 +151,12 @@ class CitationChecker:
             return [quoted], 1.0
         # Embed only the spans that share most words with the claim: the rest cannot win.
         shortlist = sorted(pool, key=lambda i: lexical_coverage(strip_attribution(claim),
-                                                                candidates[i].text),
+                                                                candidates[i].evidence),
                            reverse=True)[:SHORTLIST]
-        vectors = self.embedder.embed([claim] + [candidates[i].text for i in shortlist])
-        scores = {i: support_score(claim, candidates[i].text, vectors[0], vectors[k + 1])
+        # the attribution ("According to X,") is checked by name, not by meaning
+        vectors = self.embedder.embed([strip_attribution(claim)] +
+                                      [candidates[i].text for i in shortlist])
+        scores = {i: support_score(claim, candidates[i].evidence, vectors[0], vectors[k + 1])
                   for k, i in enumerate(shortlist)}
         best_per_source: dict[int, int] = {}
         for i in shortlist:
@@ -154,7 +171,7 @@ class CitationChecker:
             return ([ranked[0]], top) if top >= self.threshold else ([], top)
         support = top
         if len(ranked) > 1 and top < self.threshold:
-            together = " ".join(candidates[i].text for i in ranked)
+            together = " ".join(candidates[i].evidence for i in ranked)
             joint_vec = _unit(np.sum([vectors[shortlist.index(i) + 1] for i in ranked], axis=0))
             support = max(top, support_score(claim, together, vectors[0], joint_vec))
         if support < self.threshold:
@@ -181,14 +198,28 @@ class CitationChecker:
 
 
 def _verbatim(claim: str, candidates: list[_Candidate], pool: list[int]) -> int | None:
-    """The shortest candidate whose text contains the claim's quotation word for word."""
-    core = strip_attribution(claim).strip().strip("“”\"'").strip()
-    inner = re.search(r"“([^”]{20,})”", claim)
-    needle = inner.group(1) if inner else core
+    """The candidate that the claim quotes whole: the claim is the span itself, or the span
+    in quotation marks after a bare attribution ("According to X, “…”") whose names the
+    span's context holds. Anything more in the claim must be checked, not waved through."""
+    quoted = re.fullmatch(r"(?P<lead>[^“”]*)“(?P<quote>[^“”]{20,})”[\s.,;:!?]*", claim)
+    if quoted:
+        lead, needle = quoted["lead"].strip(), quoted["quote"]
+        if lead and not _BARE_ATTRIBUTION.fullmatch(lead):
+            return None
+    else:
+        lead, needle = "", claim
+    needle = _bare(needle)
     if len(needle) < 20:
         return None
-    found = [i for i in pool if needle in candidates[i].text]
-    return min(found, key=lambda i: len(candidates[i].text)) if found else None
+    for i in sorted(pool, key=lambda i: len(candidates[i].text)):
+        if _bare(candidates[i].text) == needle and not missing_from(
+                names_in(lead), set(terms(candidates[i].evidence))):
+            return i
+    return None
+
+
+def _bare(text: str) -> str:
+    return " ".join(text.split()).strip("“”\"' .!?…")
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

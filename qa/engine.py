@@ -21,7 +21,7 @@ from qa.llm import LLMAnswerer
 from qa.models import Answer, Article, IngestReport, RetrievedPassage
 from qa.retrieval import Hit, HybridRetriever
 from qa.store import ArticleStore
-from qa.support import support_score
+from qa.support import strip_attribution, support_score
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
@@ -165,7 +165,7 @@ class QAEngine:
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""
-        claim_vec, evidence_vec = self.embedder.embed([claim, evidence])
+        claim_vec, evidence_vec = self.embedder.embed([strip_attribution(claim), evidence])
         return support_score(claim, evidence, claim_vec, evidence_vec)
 
     # -- articles ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
 from qa.models import Article
+from qa.posts import BYLINE, POST_LINK, post_author
 from qa.retrieval import Hit
 from qa.terms import capitalised_names, missing_from, numbers, terms, words
 
@@ -40,13 +41,11 @@ _PLACE = re.compile(r"\b(in|at|near|across|outside|inside|where)\s+((the|a|an)\s
                     r"(area|region|north|south|east|west|city|town|village|border|province)|"
                     r"(north|south|east|west|capital|border))", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
-_IN_POST = re.compile(r"pic\.twitter\.com/|\bt\.co/")
 _ABOUT_POST = re.compile(r"\b(tweet\w*|post(ed|s)?|twitter|x\.com|social media)\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|this|the (minister|president|"
                             r"official|leader|spokesperson|spokesman|spokeswoman))\b", re.I)
 MISSING_NAMES_REFUSE = 0.5
-_POST_BYLINE = re.compile(r"^\s*[—–-]\s*(?P<name>[^\n(]+?)\s*\((?P<handle>@\w+)\)")
 
 
 @dataclass
@@ -132,12 +131,12 @@ class ExtractiveAnswerer:
                 sentence = text[start:end]
                 fresh = (hit.article_id, start) not in seen
                 seen.add((hit.article_id, start))
-                if fresh and len(words(sentence)) >= 4 and not _POST_BYLINE.match(sentence):
+                if fresh and len(words(sentence)) >= 4 and not BYLINE.match(sentence):
                     found.append(Scored(number, start, end, sentence, 0.0))
                     # "He …" is read with the names before it; a post with its byline.
                     names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
-                    author = _post_author(text, end)
-                    in_post = bool(author or _IN_POST.search(sentence))
+                    author = post_author(text, end, start)
+                    in_post = bool(author or POST_LINK.search(sentence))
                     posts.append(in_post)
                     extra = " tweet post twitter " + (author or "") if in_post else ""
                     context.append(" ".join(names) + extra)
@@ -200,26 +199,17 @@ class ExtractiveAnswerer:
 
 
 def _near_duplicate(a: str, b: str) -> bool:
-    """Sentences that say mostly the same (a standfirst and the lede, say)."""
+    """Sentences that say mostly the same (a standfirst and the lede, say): most words
+    shared and the same numbers."""
     ta, tb = set(terms(a)), set(terms(b))
-    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) >= 0.6
-
-
-def _post_author(text: str, end: int) -> str | None:
-    """"Name (@handle)" when the sentence ending at ``end`` closes a quoted social post."""
-    lines = text[end:].split("\n", 2)
-    if len(lines) > 1 and not lines[0].strip():
-        match = _POST_BYLINE.match(lines[1])
-        if match:
-            return f"{match['name']} ({match['handle']})"
-    return None
+    return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.6 and numbers(a) == numbers(b)
 
 
 def _attributed(text: str, scored: Scored) -> str:
     """The sentence, introduced as a post's claim when it sits in a quoted social post."""
-    author = _post_author(text, scored.end)
+    author = post_author(text, scored.end, scored.start)
     if author:
         return f"According to a post by {author}, “{scored.text}”"
-    if _IN_POST.search(scored.text):
+    if POST_LINK.search(scored.text):
         return f"According to a social media post quoted in the article, “{scored.text}”"
     return scored.text

@@ -47,20 +47,21 @@ class Ingester:
         self.store = store
         self.embedder = embedder
         self.batch_passages = batch_passages
+        self._seen: set[str] = set()
 
     def run(self, items: Iterable[Article | LoadFailure],
             progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
         batch = _Batch()
-        seen: set[str] = set()
+        self._seen = set()
         for item in items:
             if isinstance(item, LoadFailure):
                 report.failed.append({"source": item.origin, "reason": item.reason})
                 continue
-            if item.id in seen:
+            if item.id in self._seen:
                 report.unchanged.append(item.id)
                 continue
-            seen.add(item.id)
+            self._seen.add(item.id)
             status, had_record = self._status(item)
             if status == "unchanged":
                 report.unchanged.append(item.id)
@@ -84,12 +85,19 @@ class Ingester:
         if known is not None and known.get("complete"):
             if known.get("text_hash") != content_hash(article):
                 return "updated", True
-            if article.origin and known.get("origin") != article.origin:
-                self.store.set_origin(article.id, article.origin)  # the file was moved
+            if (article.origin or "") != known.get("origin", ""):
+                # moved or copied to another file, or now (also) read from a collection
+                self.store.set_origin(article.id, article.origin or "")
+                self._drop_older_versions(article)
             return "unchanged", True
-        if article.origin and set(self.store.ids_with_origin(article.origin)) - {article.id}:
-            return "updated", known is not None
-        return "new", known is not None
+        older = self.store.ids_with_origin(article.origin) if article.origin else []
+        return ("updated" if set(older) - {article.id} else "new"), known is not None
+
+    def _drop_older_versions(self, article: Article) -> None:
+        """Delete what the same file held before, unless this run also read it elsewhere."""
+        if article.origin:
+            for old_id in set(self.store.ids_with_origin(article.origin)) - self._seen:
+                self.store.delete_article(old_id)
 
     def _write(self, batch: _Batch, progress: Progress | None) -> int:
         if not batch.articles:
@@ -100,13 +108,14 @@ class Ingester:
         for passage in batch.passages:
             counts[passage.article_id] += 1
         hashes = {a.id: content_hash(a) for a in batch.articles}
+        # Old versions are hidden first, so a crash anywhere below leaves them incomplete
+        # (redone by the next run, never served) rather than complete with wrong passages.
+        self.store.mark_complete(sorted(batch.had_record), complete=False)
+        for article_id in sorted(batch.had_record):
+            self.store.delete_passages_of(article_id)
         self.store.write_articles(batch.articles, heads, hashes, counts, complete=False)
         for article in batch.articles:
-            if article.id in batch.had_record:
-                self.store.delete_passages_of(article.id)
-            if article.origin:  # an earlier version of the same file goes
-                for old_id in set(self.store.ids_with_origin(article.origin)) - {article.id}:
-                    self.store.delete_article(old_id)
+            self._drop_older_versions(article)
         self.store.write_passages(batch.passages, vectors, {a.id: a for a in batch.articles})
         self.store.mark_complete([a.id for a in batch.articles])
         if progress:

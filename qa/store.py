@@ -21,6 +21,7 @@ from qa.errors import EmbedderMismatch, NotFound, StoreError
 from qa.models import Article, Passage
 
 Where = dict[str, Any]
+_COMPLETE: Where = {"complete": True}
 
 
 def epoch(day: date) -> int:
@@ -79,7 +80,7 @@ class ArticleStore:
 
     # -- reads ---------------------------------------------------------------------------
     def count_articles(self) -> int:
-        return int(self.articles.count())
+        return len(self.articles.get(where=_COMPLETE, include=[])["ids"])
 
     def count_passages(self) -> int:
         return int(self.passages.count())
@@ -95,22 +96,24 @@ class ArticleStore:
         return list(got["ids"])
 
     def get_article(self, article_id: str) -> Article:
-        got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        got = self.articles.get(ids=[article_id], where=_COMPLETE,
+                                include=["metadatas", "documents"])
         if not got["ids"]:
             raise NotFound(f"no article with id {article_id!r}")
         return _article(got["ids"][0], got["metadatas"][0], got["documents"][0])
 
     def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        """The complete articles among ``ids`` (one being re-ingested is left out)."""
         if not ids:
             return {}
-        got = self.articles.get(ids=list(ids), include=["metadatas", "documents"])
+        got = self.articles.get(ids=list(ids), where=_COMPLETE, include=["metadatas", "documents"])
         return {
             i: _article(i, m, d)
             for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
         }
 
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        got = self.articles.get(where={"complete": True}, include=["metadatas"], limit=limit,
+        got = self.articles.get(where=_COMPLETE, include=["metadatas"], limit=limit,
                                 offset=offset)
         return [_summary(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
@@ -165,10 +168,10 @@ class ArticleStore:
             )
         self._bump()
 
-    def mark_complete(self, ids: Sequence[str]) -> None:
+    def mark_complete(self, ids: Sequence[str], complete: bool = True) -> None:
         for first in range(0, len(ids), self.max_batch):
             chunk = list(ids[first:first + self.max_batch])
-            self.articles.update(ids=chunk, metadatas=[{"complete": True}] * len(chunk))
+            self.articles.update(ids=chunk, metadatas=[{"complete": complete}] * len(chunk))
         self._bump()
 
     def set_origin(self, article_id: str, origin: str) -> None:
@@ -195,20 +198,19 @@ def _passage_meta(passage: Passage, article: Article) -> dict[str, Any]:
 
 
 def _article_meta(article: Article, text_hash: str, passages: int) -> dict[str, Any]:
-    meta: dict[str, Any] = {
+    """Every key, always: Chroma merges the metadata of an upsert into the old record's, so a
+    field the new version lacks must be written as empty, not left out."""
+    return {
         "title": article.title,
         "text_hash": text_hash,
         "passages": passages,
         "authors": json.dumps(article.authors),
         "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "url": article.url or "",
+        "source": article.source or "",
+        "origin": article.origin or "",
+        "published_date": article.published_at.isoformat() if article.published_at else "",
     }
-    for key in ("url", "source", "origin"):
-        if getattr(article, key):
-            meta[key] = getattr(article, key)
-    if article.published_at:
-        meta["published_at"] = epoch(article.published_at)
-        meta["published_date"] = article.published_at.isoformat()
-    return meta
 
 
 def _article(article_id: str, meta: Any, text: Any) -> Article:
@@ -216,16 +218,16 @@ def _article(article_id: str, meta: Any, text: Any) -> Article:
     published = meta.get("published_date")
     return Article(
         id=article_id, title=str(meta.get("title", "")), text=str(text or ""),
-        url=meta.get("url"), source=meta.get("source"),
+        url=meta.get("url") or None, source=meta.get("source") or None,
         published_at=date.fromisoformat(published) if published else None,
-        authors=json.loads(meta.get("authors") or "[]"), origin=meta.get("origin"),
+        authors=json.loads(meta.get("authors") or "[]"), origin=meta.get("origin") or None,
     )
 
 
 def _summary(article_id: str, meta: Any) -> dict[str, Any]:
     meta = dict(meta or {})
     return {
-        "id": article_id, "title": meta.get("title", ""), "url": meta.get("url"),
-        "source": meta.get("source"), "published_at": meta.get("published_date"),
+        "id": article_id, "title": meta.get("title", ""), "url": meta.get("url") or None,
+        "source": meta.get("source") or None, "published_at": meta.get("published_date") or None,
         "authors": json.loads(meta.get("authors") or "[]"), "passages": meta.get("passages", 0),
     }

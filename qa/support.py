@@ -54,7 +54,7 @@ def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
     score = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * cosine
     if numbers(core) - numbers(evidence):
         score = min(score, 0.3)
-    if missing_from(names_in(core), set(terms(evidence))):
+    if missing_from(names_in(claim), set(terms(evidence))):  # the attribution's names too
         score = min(score, 0.45)
     if has_negation(core) != has_negation(evidence):
         score *= 0.75

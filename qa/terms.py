@@ -20,7 +20,7 @@ with would you your yours yourself yourselves said says say according yet still 
 """.split()  # noqa: SIM905
 )
 NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor",
-                       "without", "refuse", "refused", "refusing", "deny", "denied", "denies"})
+                       "refuse", "refused", "refusing", "deny", "denied", "denies"})
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",

@@ -160,3 +160,15 @@ def test_date_filters_before_1970(engine: QAEngine) -> None:
                                      until=date(1970, 1, 1))
     assert [h.article_id for h in hits] == [engine.list_articles()[0]["id"]]
     assert engine.retriever._index().search(["moon"], 5, mask=np.array([1.0])) == [0]
+
+
+def test_an_inline_post_is_attributed(engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(
+        title="Blizzard", url="https://news.example/blizzard",
+        text="A blizzard is heading for New England this weekend.\n"
+             "Snowfall totals of 30 inches are expected in Boston. pic.twitter.com/abc "
+             "— NWS Boston (@NWSBoston) January 28, 2023\n"
+             "Schools announced closures on Friday.")])
+    answer = engine.ask("How much snow is expected in Boston?")
+    assert answer.answer.startswith("According to a post by NWS Boston (@NWSBoston), “Snowfall")
+    check_invariants(answer, engine)

@@ -119,3 +119,10 @@ def test_records_with_bad_fields_fail_alone(tmp_path: Path) -> None:
     assert "\ufffd" in next(a.text for a in articles if a.title == "E")
     assert len(failures) == 5
     assert all(f.reason for f in failures)
+
+
+def test_query_only_urls_stay_distinct() -> None:
+    one = make_article(title="A", text="a.", url="https://news.example/story.php?1001")
+    two = make_article(title="B", text="b.", url="https://news.example:443/story.php?1002")
+    assert one.id != two.id and two.url == "https://news.example/story.php?1002"
+    assert canonical_url("http://x.example:80/a/?b=2&utm_source=z&a=1") == "http://x.example/a?a=1&b=2"

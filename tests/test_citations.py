@@ -8,3 +8,11 @@ def test_markers_in_their_common_shapes() -> None:
     assert parse_draft("It rained (see [1], [2]).") == [("It rained.", [1, 2])]
     assert parse_draft("It rained [ 1 ].\nSources: [1] [2]") == [("It rained.", [1, 1, 2])]
     assert parse_draft("No markers here.") == [("No markers here.", [])]
+
+
+def test_years_and_source_lists_are_not_markers() -> None:
+    assert parse_draft("Kosovo declared independence in [2008] [1].") == [
+        ("Kosovo declared independence in [2008].", [1])]
+    assert parse_draft("It rained [1]. See [2] for details.") == [("It rained.", [1, 2])]
+    assert parse_draft("It rained [[1]]. Source: [2].") == [("It rained.", [1, 2])]
+    assert parse_draft("It rained[^1].") == [("It rained.", [1])]

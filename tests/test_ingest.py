@@ -144,3 +144,48 @@ def test_a_moved_then_edited_file_is_still_one_article(engine: QAEngine, tmp_pat
     assert engine.ingest([str(moved)]).counts()["updated"] == 1
     assert engine.stats()["articles"] == 1
     assert list(_passage_ids(engine).values()) == ["The ferry now runs every two hours."]
+
+
+def test_a_field_the_new_version_lacks_is_cleared(engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(title="Ferry", text="The ferry runs hourly.",
+                                         url="https://news.example/f", source="Wire",
+                                         published_at="2023-09-30")])
+    engine.ingest_articles([make_article(title="Ferry", text="The ferry runs hourly.",
+                                         url="https://news.example/f")])
+    [row] = engine.list_articles()
+    assert row["source"] is None and row["published_at"] is None
+
+
+def test_an_article_also_in_a_feed_survives_its_file_being_edited(engine: QAEngine,
+                                                                  tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Ferry news\nThe ferry runs hourly.")
+    (tmp_path / "feed.json").write_text(json.dumps([{"title": "Ferry news",
+                                                     "text": "The ferry runs hourly."}]))
+    engine.ingest([str(tmp_path)])
+    assert engine.stats()["articles"] == 1
+    (tmp_path / "a.txt").write_text("Ferry news\nThe ferry now runs every two hours.")
+    engine.ingest([str(tmp_path / "feed.json"), str(tmp_path / "a.txt")])
+    texts = sorted(engine.get_article(r["id"]).text for r in engine.list_articles())
+    assert texts == ["The ferry now runs every two hours.", "The ferry runs hourly."]
+
+
+def test_a_file_copied_over_another_replaces_it(engine: QAEngine, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Ferry news\nThe ferry runs hourly.")
+    (tmp_path / "b.txt").write_text("Bus news\nThe bus runs daily.")
+    engine.ingest([str(tmp_path)])
+    (tmp_path / "a.txt").write_text((tmp_path / "b.txt").read_text())
+    engine.ingest([str(tmp_path)])
+    assert [r["title"] for r in engine.list_articles()] == ["Bus news"]
+    assert list(_passage_ids(engine).values()) == ["The bus runs daily."]
+
+
+def test_an_article_left_incomplete_is_hidden_until_ingested_again(engine: QAEngine) -> None:
+    engine.ingest([str(SEEDS)])
+    [row] = engine.list_articles()
+    engine.store.mark_complete([row["id"]], complete=False)  # the state a crash mid-write leaves
+    assert engine.list_articles() == [] and engine.stats()["articles"] == 0
+    assert engine.ask("How many people died in the shootout?").refused
+    with pytest.raises(NotFound):
+        engine.get_article(row["id"])
+    assert engine.ingest([str(SEEDS)]).counts()["new"] == 1
+    assert not engine.ask("How many people died in the shootout?").refused

@@ -163,3 +163,25 @@ def test_follow_ups_are_condensed_with_the_history(llm_engine: QAEngine, llm: Sc
     assert "What did he say Kosovo will not allow?" in condense["messages"][-1]["content"]
     assert "What did Albin Kurti say" in final["messages"][-1]["content"]
     assert not answer.refused and "clock" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("template", [
+    "Officials confirmed 40 people were killed, though the article says “The decision comes after "
+    "a shootout last weekend that resulted in the death of four people.” [{s}]",
+    "Vladimir Putin said that four people died in the shootout last weekend [{s}].",
+    "According to Vladimir Putin, “The decision comes after a shootout last weekend that resulted "
+    "in the death of four people.” [{s}]",
+])
+def test_a_quote_does_not_carry_what_surrounds_it(llm_engine: QAEngine, llm: ScriptedLLM,
+                                                  template: str) -> None:
+    reply(llm, template, s=SHOOTOUT)
+    answer = llm_engine.ask("How many people died in the shootout?")
+    assert answer.refused, answer.sentences
+
+
+def test_an_attributed_post_is_supported(llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    reply(llm, "According to a post by US Civil Defense News, Serbia prepares to retake its "
+          "province Kosovo [{s}].", s="retake its province")
+    answer = llm_engine.ask("Is Serbia preparing to retake Kosovo?")
+    assert not answer.refused and answer.sentences[0].supported
+    assert "retake its province Kosovo" in answer.citations[0].quote
