@@ -1,8 +1,10 @@
 """Sentence-aware passages that keep exact character offsets into the article text.
 
-LlamaIndex's ``SentenceSplitter`` re-joins and strips what it splits, so its
-``start_char_idx`` can drift from the source; a citation here must be an exact span, so
-sentences are found on the original string and passages are slices of it.
+Passages are runs of the same sentence spans that the citation check quotes, so a passage
+never starts or ends inside a sentence, and their size is counted with the embedding
+model's own tokenizer. (LlamaIndex's ``SentenceSplitter`` keeps exact offsets too: 2,041
+nodes of 200 RealTimeQA articles all matched; but it splits with its own sentence rules
+and counts tiktoken tokens, so its passages would not line up with the quoted sentences.)
 """
 
 from __future__ import annotations
