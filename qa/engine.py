@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 
 from qa.articles import LoadFailure, read_sources
-from qa.citations import REFUSAL, CitationChecker, Draft, render_pieces
+from qa.citations import CitationChecker, Draft, render_pieces
 from qa.config import Settings
 from qa.embedding import Embedder, build_embedder
 from qa.errors import InvalidInput
@@ -28,6 +29,25 @@ MAX_TOP_K = 50
 # Words that point back into the conversation: a question holding one is a follow-up.
 _FOLLOW_UP = re.compile(r"\b(he|she|they|him|it|its|his|her|their|them|these|those|the same|"
                         r"this|that)\b", re.I)
+
+
+@dataclass
+class _Turn:
+    """One question on its way to an answer: what was asked, searched and found."""
+
+    question: str
+    search: str
+    history: list[dict[str, str]]
+    hits: list[Hit]
+    articles: dict[str, Article]
+    vector: np.ndarray
+    started: float
+    retrieved: float
+
+    @property
+    def asked(self) -> str:
+        """What the LLM is asked: the standalone question when a conversation preceded."""
+        return self.search if self.history else self.question
 
 
 class QAEngine:
@@ -67,50 +87,45 @@ class QAEngine:
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
             until: date | None = None, history: list[dict[str, str]] | None = None) -> Answer:
         """Answer ``question`` from the stored articles, with checked citations."""
-        started = time.perf_counter()
-        question = _validate(question, since, until, top_k)
-        search, history = self._standalone(question, history)
-        hits, articles, vector, t_retrieve = self._retrieve(search, top_k, since, until)
-        t0 = time.perf_counter()
-        draft = self._draft(question, search, hits, articles, vector, history)
-        answer = self._finish(question, draft, hits, articles)
-        answer.timings_ms = {"retrieve": _ms(t_retrieve), "answer": _ms(time.perf_counter() - t0),
-                             "total": _ms(time.perf_counter() - started)}
-        return answer
+        turn = self._begin(question, history, top_k, since, until)
+        return self._end(turn, self._draft(turn))
 
     def chat(self, messages: list[dict[str, str]], top_k: int | None = None) -> Answer:
         """Answer the last user message, reading earlier turns as the conversation."""
-        if not messages or messages[-1].get("role") != "user":
-            raise InvalidInput("the last message must be the user's question")
-        return self.ask(messages[-1].get("content", ""), top_k=top_k, history=messages[:-1])
+        question, history = _split_messages(messages)
+        return self.ask(question, top_k=top_k, history=history)
 
     def stream_chat(self, messages: list[dict[str, str]],
                     top_k: int | None = None) -> Iterator[str | Answer]:
-        """Yields text deltas of the draft as it is written, then the checked ``Answer``."""
-        if not messages or messages[-1].get("role") != "user":
-            raise InvalidInput("the last message must be the user's question")
-        started = time.perf_counter()
-        question = _validate(messages[-1].get("content", ""), None, None, top_k)
-        search, history = self._standalone(question, messages[:-1])
-        hits, articles, vector, t_retrieve = self._retrieve(search, top_k, None, None)
-        t0 = time.perf_counter()
-        if self.llm and hits:
+        """Yields text as it is written, then the checked ``Answer``. In LLM mode the text is
+        the model's draft (markers numbering sources); the ``Answer`` that follows is what
+        to show. In extractive mode the text is the checked answer, sentence by sentence."""
+        question, history = _split_messages(messages)
+        turn = self._begin(question, history, top_k, None, None)
+        if self.llm and turn.hits:
             parts = []
-            for delta in self.llm.stream(question if search == question else search, hits,
-                                         articles, history):
+            for delta in self.llm.stream(turn.asked, turn.hits, turn.articles, turn.history):
                 parts.append(delta)
                 yield delta
-            draft: Draft = "".join(parts)
-        else:
-            draft = self._draft(question, search, hits, articles, vector, history)
-        answer = self._finish(question, draft, hits, articles)
-        if not self.llm:  # extractive: the checked answer, sentence by sentence
-            pieces = [answer.answer] if answer.refused else render_pieces(answer.sentences)
-            for i, piece in enumerate(pieces):
-                yield piece if i == len(pieces) - 1 else piece + " "
-        answer.timings_ms = {"retrieve": _ms(t_retrieve), "answer": _ms(time.perf_counter() - t0),
-                             "total": _ms(time.perf_counter() - started)}
+            yield self._end(turn, "".join(parts))
+            return
+        answer = self._end(turn, self._draft(turn))
+        pieces = [answer.answer] if answer.refused else render_pieces(answer.sentences)
+        for i, piece in enumerate(pieces):
+            yield piece if i == len(pieces) - 1 else piece + " "
         yield answer
+
+    def _begin(self, question: str, history: list[dict[str, str]] | None, top_k: int | None,
+               since: date | None, until: date | None) -> _Turn:
+        started = time.perf_counter()
+        question = _validate(question, since, until, top_k)
+        search, turns = self._standalone(question, history)
+        vector = self.embedder.embed_one(search)
+        hits = self.retriever.retrieve(search, top_k or self.settings.top_k, since, until, vector)
+        articles = self.store.get_articles(sorted({h.article_id for h in hits}))
+        hits = [h for h in hits if h.article_id in articles]
+        return _Turn(question, search, turns, hits, articles, vector, started,
+                     time.perf_counter())
 
     def _standalone(self, question: str, history: list[dict[str, str]] | None
                     ) -> tuple[str, list[dict[str, str]]]:
@@ -126,42 +141,35 @@ class QAEngine:
             return f"{previous} {question}", turns
         return question, turns
 
-    def _retrieve(self, search: str, top_k: int | None, since: date | None,
-                  until: date | None) -> tuple[list[Hit], dict[str, Article], np.ndarray, float]:
-        t0 = time.perf_counter()
-        vector = self.embedder.embed_one(search)
-        hits = self.retriever.retrieve(search, top_k or self.settings.top_k, since, until, vector)
-        articles = self.store.get_articles(sorted({h.article_id for h in hits}))
-        hits = [h for h in hits if h.article_id in articles]
-        return hits, articles, vector, time.perf_counter() - t0
-
-    def _draft(self, question: str, search: str, hits: list[Hit], articles: dict[str, Article],
-               vector: np.ndarray, history: list[dict[str, str]]) -> Draft:
-        if not hits:
+    def _draft(self, turn: _Turn) -> Draft:
+        if not turn.hits:
             return ""
         if self.llm:
-            return self.llm.draft(search if history else question, hits, articles, history)
-        return self.extractive.draft(search, hits, articles, vector, self.retriever.idf())
+            return self.llm.draft(turn.asked, turn.hits, turn.articles, turn.history)
+        return self.extractive.draft(turn.search, turn.hits, turn.articles, turn.vector,
+                                     self.retriever.idf())
 
-    def _finish(self, question: str, draft: Draft, hits: list[Hit],
-                articles: dict[str, Article]) -> Answer:
-        checked = self.checker.check(draft, hits, articles)
+    def _end(self, turn: _Turn, draft: Draft) -> Answer:
+        checked = self.checker.check(draft, turn.hits, turn.articles)
+        done = time.perf_counter()
         return Answer(
-            question=question, answer=checked.answer, refused=checked.refused, mode=self.mode,
-            citations=checked.citations, sentences=checked.sentences,
+            question=turn.question, answer=checked.answer, refused=checked.refused,
+            mode=self.mode, citations=checked.citations, sentences=checked.sentences,
             retrieved=[RetrievedPassage(passage_id=h.passage_id, article_id=h.article_id,
-                                        score=round(h.score, 5)) for h in hits],
+                                        score=round(h.score, 5)) for h in turn.hits],
+            timings_ms={"retrieve": _ms(turn.retrieved - turn.started),
+                        "answer": _ms(done - turn.retrieved), "total": _ms(done - turn.started)},
         )
 
     def explain(self, question: str, top_k: int | None = None) -> list[dict[str, Any]]:
         """The extractive answerer's candidate sentences for ``question``, best first, with
         their scores: what it would quote, and why it refuses."""
-        question = _validate(question, None, None)
-        hits, articles, vector, _ = self._retrieve(question, top_k, None, None)
+        turn = self._begin(question, None, top_k, None, None)
+        ranked = self.extractive.score(turn.search, turn.hits, turn.articles, turn.vector,
+                                       self.retriever.idf())
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
-                 "article_id": hits[s.number - 1].article_id, "start": s.start, "end": s.end}
-                for s in self.extractive.score(question, hits, articles, vector,
-                                               self.retriever.idf())]
+                 "article_id": turn.hits[s.number - 1].article_id, "start": s.start,
+                 "end": s.end} for s in ranked]
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""
@@ -203,8 +211,11 @@ def _validate(question: str, since: date | None, until: date | None,
     return question
 
 
+def _split_messages(messages: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
+    if not messages or messages[-1].get("role") != "user":
+        raise InvalidInput("the last message must be the user's question")
+    return messages[-1].get("content", ""), messages[:-1]
+
+
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
-
-
-__all__ = ["REFUSAL", "QAEngine"]
