@@ -150,12 +150,11 @@ class CitationChecker:
         if quoted is not None:  # a quotation of the cited source supports itself
             return [quoted], 1.0
         # Embed only the spans that share most words with the claim: the rest cannot win.
-        shortlist = sorted(pool, key=lambda i: lexical_coverage(strip_attribution(claim),
-                                                                candidates[i].evidence),
+        # The attribution ("According to X,") is checked by name, not by meaning.
+        core = strip_attribution(claim)
+        shortlist = sorted(pool, key=lambda i: lexical_coverage(core, candidates[i].evidence),
                            reverse=True)[:SHORTLIST]
-        # the attribution ("According to X,") is checked by name, not by meaning
-        vectors = self.embedder.embed([strip_attribution(claim)] +
-                                      [candidates[i].text for i in shortlist])
+        vectors = self.embedder.embed([core] + [candidates[i].text for i in shortlist])
         scores = {i: support_score(claim, candidates[i].evidence, vectors[0], vectors[k + 1])
                   for k, i in enumerate(shortlist)}
         best_per_source: dict[int, int] = {}
