@@ -141,11 +141,17 @@ def make_article(
         title=title,
         text=text,
         url=link,
-        source=clean_text(str(source)) if source else None,
+        source=clean_text(str(source)) if source else _outlet(link),
         published_at=parse_date(published_at),
         authors=author_list,
         origin=origin,
     )
+
+
+def _outlet(url: str | None) -> str | None:
+    """The site's host name ("apnews.com") as the outlet when the article names none."""
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
 
 
 def decode_bytes(data: bytes, name: str) -> str:

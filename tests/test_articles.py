@@ -88,7 +88,7 @@ def test_ids_are_stable_and_follow_the_canonical_url() -> None:
     assert canonical_url("HTTPS://Ex.com/a/?utm_source=x&id=3#top") == "https://ex.com/a?id=3"
     one = make_article(title="T", text="Body.", url="https://ex.com/a?utm_medium=rss")
     two = make_article(title="T2", text="Other body.", url="https://EX.com/a/")
-    assert one.id == two.id
+    assert one.id == two.id and one.source == "ex.com"  # the outlet, when none is named
     assert article_id_for("T", "Some  text", None) == article_id_for("t", "some text", None)
     assert article_id_for("T", "Some text", None) != article_id_for("T", "Other text", None)
 
