@@ -41,6 +41,7 @@ class _Turn:
     hits: list[Hit]
     articles: dict[str, Article]
     vector: np.ndarray
+    idf: Callable[[str], float]
     started: float
     retrieved: float
 
@@ -121,10 +122,11 @@ class QAEngine:
         question = _validate(question, since, until, top_k)
         search, turns = self._standalone(question, history)
         vector = self.embedder.embed_one(search)
-        hits = self.retriever.retrieve(search, top_k or self.settings.top_k, since, until, vector)
+        hits, idf = self.retriever.search(search, top_k or self.settings.top_k, since, until,
+                                          vector)
         articles = self.store.get_articles(sorted({h.article_id for h in hits}))
         hits = [h for h in hits if h.article_id in articles]
-        return _Turn(question, search, turns, hits, articles, vector, started,
+        return _Turn(question, search, turns, hits, articles, vector, idf, started,
                      time.perf_counter())
 
     def _standalone(self, question: str, history: list[dict[str, str]] | None
@@ -147,7 +149,7 @@ class QAEngine:
         if self.llm:
             return self.llm.draft(turn.asked, turn.hits, turn.articles, turn.history)
         return self.extractive.draft(turn.search, turn.hits, turn.articles, turn.vector,
-                                     self.retriever.idf())
+                                     turn.idf)
 
     def _end(self, turn: _Turn, draft: Draft) -> Answer:
         checked = self.checker.check(draft, turn.hits, turn.articles)
@@ -166,7 +168,7 @@ class QAEngine:
         their scores: what it would quote, and why it refuses."""
         turn = self._begin(question, None, top_k, None, None)
         ranked = self.extractive.score(turn.search, turn.hits, turn.articles, turn.vector,
-                                       self.retriever.idf())
+                                       turn.idf)
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
                  "article_id": turn.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]

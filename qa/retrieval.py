@@ -31,7 +31,6 @@ class Hit:
     end: int
     text: str
     score: float
-    dense: float
 
 
 class _BM25Index:
@@ -87,17 +86,21 @@ class HybridRetriever:
                 self._bm25 = _BM25Index(self.store)
             return self._bm25
 
-    def idf(self) -> Callable[[str], float]:
-        """The inverse document frequency of terms in the passages as they are now."""
-        return self._index().idf
-
     def retrieve(self, query: str, top_k: int, since: date | None = None,
                  until: date | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The ``top_k`` passages for ``query``, best first, fused by reciprocal rank."""
+        return self.search(query, top_k, since, until, query_vector)[0]
+
+    def search(self, query: str, top_k: int, since: date | None = None,
+               until: date | None = None, query_vector: np.ndarray | None = None
+               ) -> tuple[list[Hit], Callable[[str], float]]:
+        """``retrieve``, and the idf of terms in the passages it searched (one index read)."""
         pool = max(top_k * 4, 20)
         vector = query_vector if query_vector is not None else self.embedder.embed_one(query)
-        dense = self.store.query_passages(vector, pool, _where(since, until))
         index = self._index()
+        if not index.ids:
+            return [], index.idf
+        dense = self.store.query_passages(vector, pool, _where(since, until))
         mask = _mask(index.published, since, until)
         sparse = index.search(terms(query), pool, mask)
         fused: dict[str, float] = {}
@@ -106,7 +109,6 @@ class HybridRetriever:
         for rank, position in enumerate(sparse):
             pid = index.ids[position]
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        similarity = dict(dense)
         best = sorted(fused, key=lambda p: fused[p], reverse=True)[:top_k]
         hits = []
         for pid in best:
@@ -115,8 +117,8 @@ class HybridRetriever:
                 continue
             meta = index.meta[found]
             hits.append(Hit(pid, str(meta["article_id"]), int(meta["start"]), int(meta["end"]),
-                            index.texts[found], fused[pid], similarity.get(pid, 0.0)))
-        return hits
+                            index.texts[found], fused[pid]))
+        return hits, index.idf
 
 
 def _where(since: date | None, until: date | None) -> Where | None:

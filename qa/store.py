@@ -129,12 +129,10 @@ class ArticleStore:
 
     def query_passages(self, vector: np.ndarray, n: int,
                        where: Where | None) -> list[tuple[str, float]]:
-        """Nearest passages as ``(id, cosine similarity)``, best first."""
-        total = self.count_passages()
-        if total == 0:
-            return []
+        """Nearest passages as ``(id, cosine similarity)``, best first (fewer when the store
+        holds fewer: Chroma 1.5 caps ``n_results`` itself)."""
         got = self.passages.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, total), where=where or None,
+            query_embeddings=[vector.tolist()], n_results=n, where=where or None,
             include=["distances"],
         )
         pairs = zip(got["ids"][0], got["distances"][0], strict=True)
