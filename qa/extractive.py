@@ -55,6 +55,8 @@ class Scored:
     end: int
     text: str
     score: float
+    author: str | None = None
+    """"Name (@handle)" when the sentence is part of a quoted post with a byline."""
     in_post: bool = False
 
 
@@ -122,7 +124,6 @@ class ExtractiveAnswerer:
         seen: set[tuple[str, int]] = set()
         found: list[Scored] = []
         context: list[str] = []
-        posts: list[bool] = []
         about_post = bool(_ABOUT_POST.search(question))
         for number, hit in enumerate(hits, start=1):
             text = articles[hit.article_id].text
@@ -132,12 +133,11 @@ class ExtractiveAnswerer:
                 fresh = (hit.article_id, start) not in seen
                 seen.add((hit.article_id, start))
                 if fresh and len(words(sentence)) >= 4 and not BYLINE.match(sentence):
-                    found.append(Scored(number, start, end, sentence, 0.0))
-                    # "He …" is read with the names before it; a post with its byline.
-                    names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
                     author = post_author(text, end, start)
                     in_post = bool(author or POST_LINK.search(sentence))
-                    posts.append(in_post)
+                    found.append(Scored(number, start, end, sentence, 0.0, author, in_post))
+                    # "He …" is read with the names before it; a post with its byline.
+                    names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
                     extra = " tweet post twitter " + (author or "") if in_post else ""
                     context.append(" ".join(names) + extra)
                 previous = sentence
@@ -158,9 +158,8 @@ class ExtractiveAnswerer:
         cosine.update({i: float(np.dot(query_vec, v)) for i, v in zip(shortlist, vectors,
                                                                       strict=True)})
         for i, scored in enumerate(found):
-            scored.in_post = posts[i]
             scored.score = (0.5 * cosine[i] + 0.5 * lexical[i] + _fit(kind, scored.text)
-                            + (0.1 if about_post and posts[i] else 0.0) - 0.2 * missing)
+                            + (0.1 if about_post and scored.in_post else 0.0) - 0.2 * missing)
         return sorted(found, key=lambda s: s.score, reverse=True)
 
     @staticmethod
@@ -194,8 +193,7 @@ class ExtractiveAnswerer:
                     _near_duplicate(other.text, c.text) for c in chosen):
                 continue
             chosen.append(other)
-        return [(_attributed(articles[hits[s.number - 1].article_id].text, s), [s.number])
-                for s in chosen]
+        return [(_attributed(s), [s.number]) for s in chosen]
 
 
 def _near_duplicate(a: str, b: str) -> bool:
@@ -205,11 +203,10 @@ def _near_duplicate(a: str, b: str) -> bool:
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.6 and numbers(a) == numbers(b)
 
 
-def _attributed(text: str, scored: Scored) -> str:
+def _attributed(scored: Scored) -> str:
     """The sentence, introduced as a post's claim when it sits in a quoted social post."""
-    author = post_author(text, scored.end, scored.start)
-    if author:
-        return f"According to a post by {author}, “{scored.text}”"
-    if POST_LINK.search(scored.text):
+    if scored.author:
+        return f"According to a post by {scored.author}, “{scored.text}”"
+    if scored.in_post:
         return f"According to a social media post quoted in the article, “{scored.text}”"
     return scored.text
