@@ -27,6 +27,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 MAX_FILE_BYTES = 20 * 1024 * 1024
+TOO_LARGE = f"larger than the {MAX_FILE_BYTES // 2**20} MB limit"
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.I)
 
 
@@ -231,7 +232,7 @@ def parse_file_bytes(
         yield LoadFailure(name, f"unsupported file type {suffix or '(none)'}")
         return
     if len(data) > MAX_FILE_BYTES:
-        yield LoadFailure(name, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        yield LoadFailure(name, TOO_LARGE)
         return
     try:
         content = decode_bytes(data, name)
@@ -277,7 +278,7 @@ def fetch_url(url: str, timeout: float = 20.0) -> Iterator[Article | LoadFailure
         yield LoadFailure(url, f"could not fetch: {type(exc).__name__} {exc}".strip())
         return
     if len(response.content) > MAX_FILE_BYTES:
-        yield LoadFailure(url, "page is too large")
+        yield LoadFailure(url, TOO_LARGE)
         return
     kind = response.headers.get("content-type", "")
     suffix = Path(urlsplit(str(response.url)).path).suffix.lower()
@@ -325,7 +326,7 @@ def _read_file(path: Path) -> Iterator[Article | LoadFailure]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            yield LoadFailure(str(path), f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
+            yield LoadFailure(str(path), TOO_LARGE)
             return
         data = path.read_bytes()
     except OSError as exc:

@@ -126,3 +126,13 @@ def test_query_only_urls_stay_distinct() -> None:
     two = make_article(title="B", text="b.", url="https://news.example:443/story.php?1002")
     assert one.id != two.id and two.url == "https://news.example/story.php?1002"
     assert canonical_url("http://x.example:80/a/?b=2&utm_source=z&a=1") == "http://x.example/a?a=1&b=2"
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    from qa.articles import MAX_FILE_BYTES, TOO_LARGE
+
+    (tmp_path / "huge.txt").write_bytes(b"Headline\n" + b"x" * MAX_FILE_BYTES)
+    (tmp_path / "ok.txt").write_text("Headline\nFine text.")
+    articles, failures = _read(tmp_path)
+    assert [a.text for a in articles] == ["Fine text."]
+    assert [(Path(f.origin).name, f.reason) for f in failures] == [("huge.txt", TOO_LARGE)]
