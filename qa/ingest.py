@@ -111,8 +111,7 @@ class Ingester:
         # Old versions are hidden first, so a crash anywhere below leaves them incomplete
         # (redone by the next run, never served) rather than complete with wrong passages.
         self.store.mark_complete(sorted(batch.had_record), complete=False)
-        for article_id in sorted(batch.had_record):
-            self.store.delete_passages_of(article_id)
+        self.store.delete_passages_of(sorted(batch.had_record))
         self.store.write_articles(batch.articles, heads, hashes, counts, complete=False)
         for article in batch.articles:
             self._drop_older_versions(article)
