@@ -1,10 +1,10 @@
-# The two commands: `make run` (install, ingest seeds/, ask, chat) and `make test`.
+# The two commands: `make run` (install, serve at http://127.0.0.1:8000) and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint clean
+.PHONY: install browser run test lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -16,17 +16,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `serve` ingests seeds/ when the store is empty; Ctrl-C stops it.
 run: install
-	$(BIN)/articleqa ingest
-	$(BIN)/articleqa ask "How many people died in the shootout?"
-	$(BIN)/articleqa chat
+	$(BIN)/articleqa serve
 
-test: install
+# The browser tests drive Debian's Chromium; installed here when missing (as root).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get install -y -q chromium chromium-driver >/dev/null || \
+			{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+		else \
+			echo "the browser tests need Chromium: sudo apt-get install -y chromium chromium-driver"; \
+			exit 1; \
+		fi; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check qa api eval tests
-	$(BIN)/mypy qa
+	$(BIN)/mypy qa api
 
 clean:
 	rm -rf $(VENV) .articleqa

@@ -1,1 +1,1 @@
-"""The HTTP API and web UI (FastAPI). Built on ``qa.engine.QAEngine``; see DESIGN.md."""
+"""The HTTP service: FastAPI routes and the web chat UI over ``qa.engine.QAEngine``."""

@@ -49,7 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     delete = verbs.add_parser("delete")
     delete.add_argument("id")
     delete.add_argument("--json", action="store_true")
+    for name, command in _plugins().items():
+        command.add_arguments(sub.add_parser(name, help=command.HELP))
     return parser
+
+
+def _plugins() -> dict[str, Any]:
+    """Commands other packages register under the ``articleqa.commands`` entry point group
+    (``serve`` from ``api``): modules with ``HELP``, ``add_arguments(parser)`` and
+    ``run(engine, args)``."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.load() for ep in entry_points(group="articleqa.commands")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         engine = QAEngine(settings)
         handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "articles": _articles}
-        return handler[args.command](engine, args)
+        run = handler.get(args.command) or _plugins()[args.command].run
+        return int(run(engine, args))
     except QAError as exc:
         print(f"articleqa: error: {exc}", file=sys.stderr)
         return 1

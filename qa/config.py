@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the HTTP service binds.")
     port: int = Field(8000, description="Port the HTTP service binds.")
     seeds_dir: Path = Field(Path("seeds"), description="Articles ingested by default.")
+    max_question_chars: int = Field(
+        2000, ge=1, description="Longest question accepted (HTTP 422 above it)."
+    )
+    max_upload_bytes: int = Field(
+        10 * 2**20, ge=1, description="Largest article upload or request body (HTTP 413 above it)."
+    )
 
     @field_validator("llm_api_key", "api_key")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from qa.retrieval import Hit, HybridRetriever
 from qa.store import ArticleStore
 from qa.support import strip_attribution, support_score
 
-MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
 # Words that point back into the conversation: a question holding one is a follow-up.
 _FOLLOW_UP = re.compile(r"\b(he|she|they|him|it|its|his|her|their|them|these|those|the same|"
@@ -65,6 +65,7 @@ class QAEngine:
             raise InvalidInput("QA_ANSWERER=llm but no LLM is configured: set QA_LLM_BASE_URL "
                                "and QA_LLM_MODEL (and QA_LLM_API_KEY for a hosted API)")
         self.llm = LLMAnswerer(settings) if settings.answerer_mode() == "llm" else None
+        self._ingesting = threading.Lock()
 
     @property
     def mode(self) -> str:
@@ -82,7 +83,9 @@ class QAEngine:
     def ingest_items(self, items: Iterable[Article | LoadFailure],
                      progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """Idempotent, batched, resumable ingest of articles (and reports of failures)."""
-        return Ingester(self.store, self.embedder, self.settings.ingest_batch).run(items, progress)
+        with self._ingesting:  # one writer at a time: concurrent runs would race on old versions
+            return Ingester(self.store, self.embedder, self.settings.ingest_batch).run(items,
+                                                                                       progress)
 
     # -- questions -----------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
@@ -119,7 +122,7 @@ class QAEngine:
     def _begin(self, question: str, history: list[dict[str, str]] | None, top_k: int | None,
                since: date | None, until: date | None) -> _Turn:
         started = time.perf_counter()
-        question = _validate(question, since, until, top_k)
+        question = _validate(question, since, until, top_k, self.settings.max_question_chars)
         search, turns = self._standalone(question, history)
         vector = self.embedder.embed_one(search)
         hits, idf = self.retriever.search(search, top_k or self.settings.top_k, since, until,
@@ -184,11 +187,15 @@ class QAEngine:
             raise InvalidInput("limit must be between 1 and 1000 and offset at least 0")
         return self.store.list_articles(limit=limit, offset=offset)
 
+    def count_articles(self) -> int:
+        return self.store.count_articles()
+
     def get_article(self, article_id: str) -> Article:
         return self.store.get_article(article_id)
 
     def delete_article(self, article_id: str) -> None:
-        self.store.delete_article(article_id)
+        with self._ingesting:
+            self.store.delete_article(article_id)
 
     def stats(self) -> dict[str, Any]:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
@@ -196,7 +203,7 @@ class QAEngine:
 
 
 def _validate(question: str, since: date | None, until: date | None,
-              top_k: int | None = None) -> str:
+              top_k: int | None, max_chars: int) -> str:
     if not isinstance(question, str):
         raise InvalidInput("the question must be text")
     question = question.strip()
@@ -206,8 +213,8 @@ def _validate(question: str, since: date | None, until: date | None,
         raise InvalidInput("the question is not valid Unicode text")
     if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
         raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InvalidInput(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    if len(question) > max_chars:
+        raise InvalidInput(f"the question is longer than {max_chars} characters")
     if since and until and since > until:
         raise InvalidInput("since is after until")
     return question

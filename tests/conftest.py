@@ -3,18 +3,23 @@ temporary folder, the seed article, and the scripted LLM server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
+from api.app import create_app
 from qa.config import Settings
 from qa.embedding import Embedder, build_embedder
 from qa.engine import QAEngine
@@ -91,3 +96,45 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     yield "127.0.0.1", port
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@contextmanager
+def live(engine: QAEngine) -> Iterator[str]:
+    """The service over ``engine``, in real uvicorn on a free loopback port; yields its URL."""
+    port = free_port()
+    config = uvicorn.Config(create_app(engine.settings, engine), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        assert thread.is_alive() and time.time() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def seeded_url(seeded: QAEngine) -> Iterator[str]:
+    """The service over the module's seed-article engine (read-only tests)."""
+    with live(seeded) as url:
+        yield url
+
+
+@pytest.fixture
+def serve(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., str]]:
+    """Starts a service over a fresh store with settings overrides; returns its URL."""
+    with contextlib.ExitStack() as stack:
+        started = iter(range(1000))
+
+        def start(seed: bool = True, **overrides: Any) -> str:
+            data_dir = tmp_path / f"store{next(started)}"
+            engine = QAEngine(make_settings(data_dir, **overrides), embedder=embedder)
+            if seed:
+                engine.ingest([str(SEEDS)])
+            return stack.enter_context(live(engine))
+        yield start

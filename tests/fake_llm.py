@@ -146,3 +146,10 @@ def source_number(request: dict[str, Any], needle: str) -> int:
         if needle in body:
             return int(number)
     raise AssertionError(f"no source holds {needle!r}")
+
+
+def reply_citing(llm: ScriptedLLM, template: str, **needles: str) -> None:
+    """Script one reply whose {name} fields become the numbers of the sources holding them."""
+    def respond(request: dict[str, Any]) -> str:
+        return template.format(**{k: source_number(request, v) for k, v in needles.items()})
+    llm.script.append(Step(respond=respond))

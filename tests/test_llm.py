@@ -1,7 +1,6 @@
 """LLM mode through the real ``openai`` client against the scripted server in fake_llm.py."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ from qa.models import Answer
 from qa.support import SUPPORTED
 from tests.conftest import SEEDS, make_settings
 from tests.fake_llm import ScriptedLLM, Step, source_number
+from tests.fake_llm import reply_citing as reply
 from tests.invariants import check_invariants
 
 SHOOTOUT = "death of four people"
@@ -25,13 +25,6 @@ def llm_engine(tmp_path: Path, embedder: Embedder, llm: ScriptedLLM) -> QAEngine
     engine = QAEngine(settings, embedder=embedder)
     engine.ingest([str(SEEDS)])
     return engine
-
-
-def reply(llm: ScriptedLLM, template: str, **needles: str) -> None:
-    """Script one reply whose {name} fields become the numbers of the sources holding them."""
-    def respond(request: dict[str, Any]) -> str:
-        return template.format(**{k: source_number(request, v) for k, v in needles.items()})
-    llm.script.append(Step(respond=respond))
 
 
 def test_llm_mode_without_an_llm_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:

@@ -1,0 +1,99 @@
+"""``create_app(settings)``: the FastAPI application, its engine built once in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+import qa
+from api import errors
+from api.limits import MULTIPART_SLACK, BodyLimit, size_label
+from api.routes import answers, articles, openai_compat
+from api.schemas import ErrorBody
+from qa.config import Settings
+from qa.engine import QAEngine
+
+STATIC = Path(__file__).parent / "static"
+# The UI loads nothing from elsewhere and renders article text as text; the policy makes
+# an injected script inert even if a bug let one into the page.
+_UI_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def create_app(settings: Settings | None = None, engine: QAEngine | None = None) -> FastAPI:
+    """The service. ``engine`` may be given (tests, ``articleqa serve`` after seeding);
+    otherwise one is built from ``settings`` when the app starts."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine or QAEngine(settings)
+        yield
+
+    app = FastAPIOffline(
+        title="articleqa", version=qa.__version__, lifespan=lifespan,
+        description="Answers questions about news articles; every sentence cites the exact "
+                    "span of an article that supports it.",
+        static_url="/docs-static")
+    app.state.settings = settings
+    errors.install(app)
+    for router in (answers.router, openai_compat.router, articles.router):
+        app.include_router(router)
+    limit = settings.max_upload_bytes
+    app.add_middleware(BodyLimit, max_bytes=limit + MULTIPART_SLACK,
+                       message=f"the request is larger than the {size_label(limit)} upload limit")
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not request.url.path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy", _UI_POLICY)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (*articles.UPLOAD_SCHEMAS, ErrorBody):
+            found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(found.pop("$defs", {}))
+            components[model.__name__] = found
+        _errors_as_they_are(schema)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _errors_as_they_are(schema: dict[str, Any]) -> None:
+    """Every error is ``{"error": {...}}`` (see ``api.errors``): say so for each operation,
+    in place of FastAPI's default 422 body, which this service never sends."""
+    error = {"description": "An error: 4xx for the request, 5xx for the service.",
+             "content": {"application/json": {"schema": {
+                 "$ref": "#/components/schemas/ErrorBody"}}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in [s for s in responses if s.startswith(("4", "5"))]:
+                responses[status] = error | {"description": responses[status].get(
+                    "description", error["description"])}
+            responses["default"] = error
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(unused, None)

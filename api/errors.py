@@ -1,0 +1,98 @@
+"""One place that turns errors into JSON ``{"error": {"type", "message"}}`` responses.
+
+    QAError subclass      status  type
+    InvalidInput          422     invalid_input
+    NotFound              404     not_found
+    UpstreamError         502     upstream_error   (the LLM or remote embedder failed)
+    StoreError            503     store_unavailable
+    ModelError            500     model_error
+    request validation    422     invalid_request  (400 invalid_json for a body that is not JSON)
+    anything else         500     internal_error   (logged here, never sent to the client)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from qa.errors import InvalidInput, ModelError, NotFound, QAError, StoreError, UpstreamError
+
+log = logging.getLogger("articleqa.api")
+
+_STATUS: list[tuple[type[QAError], int, str]] = [
+    (InvalidInput, 422, "invalid_input"),
+    (NotFound, 404, "not_found"),
+    (UpstreamError, 502, "upstream_error"),
+    (StoreError, 503, "store_unavailable"),
+    (ModelError, 500, "model_error"),
+]
+_HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+class APIError(HTTPException):
+    """An HTTP error raised by a route with its own ``type`` name."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(status, message)
+        self.kind = kind
+
+
+def error_body(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"type": kind, "message": message}}
+
+
+def error_response(status: int, kind: str, message: str,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(kind, message), status_code=status,
+                        headers=dict(headers) if headers else None)
+
+
+def classify(exc: Exception) -> tuple[int, str, str]:
+    """Status, type and client-safe message for any exception."""
+    for cls, status, kind in _STATUS:
+        if isinstance(exc, cls):
+            return status, kind, str(exc)
+    log.error("unhandled error", exc_info=exc)
+    return 500, "internal_error", "internal error; the server log has the details"
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return 400, "invalid_json", "the request body is not valid JSON"
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+        parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+    return 422, "invalid_request", "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    async def on_qa_error(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(*classify(exc))
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(*_validation_message(exc))
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        kind = getattr(exc, "kind", None) or _HTTP_TYPES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, kind, str(exc.detail), exc.headers)
+
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(*classify(exc))
+
+    app.add_exception_handler(QAError, on_qa_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

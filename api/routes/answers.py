@@ -1,0 +1,49 @@
+"""Health, ask and chat (JSON or Server-Sent Events)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api import sse
+from api.deps import Engine
+from api.schemas import AskRequest, ChatRequest, Health
+from qa.models import Answer
+
+router = APIRouter(tags=["answers"])
+
+_SSE_DOC = {"200": {"description": "JSON Answer, or with `stream: true` Server-Sent Events: "
+                                   "`token` events `{\"text\"}`, then `done` with the Answer "
+                                   "(or `error` with `{\"error\"}`).",
+                    "content": {"application/json": {}, "text/event-stream": {}}}}
+
+
+@router.get("/health")
+def health(engine: Engine) -> Health:
+    """Status, article and passage counts, answerer mode."""
+    return Health(status="ok", **engine.stats())
+
+
+@router.post("/api/ask")
+def ask(body: AskRequest, engine: Engine) -> Answer:
+    """Answer one question from the articles, every sentence cited and checked."""
+    return engine.ask(body.question, top_k=body.top_k, since=body.since, until=body.until)
+
+
+@router.post("/api/chat", response_model=Answer, responses=_SSE_DOC)  # type: ignore[arg-type]
+async def chat(body: ChatRequest, engine: Engine) -> Answer | StreamingResponse:
+    """Answer the last user message, reading the earlier ones as the conversation. With
+    `stream`, the text arrives as `token` events and the checked Answer as `done`: in LLM
+    mode the tokens are the model's draft and `done` is what to show."""
+    messages = [m.model_dump() for m in body.messages]
+    if not body.stream:
+        return await run_in_threadpool(engine.chat, messages, body.top_k)
+    first, rest = await sse.first_then_rest(engine.stream_chat(messages, body.top_k))
+
+    def encode(item: str | Answer) -> str:
+        if isinstance(item, Answer):
+            return sse.event("done", item.model_dump(mode="json"))
+        return sse.event("token", {"text": item})
+
+    return sse.stream(first, rest, encode, lambda error: sse.event("error", error))

@@ -1,0 +1,154 @@
+"""Request and response bodies of the HTTP API (the answer itself is ``qa.models.Answer``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.models import Citation
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="A stable name: invalid_input, not_found, upstream_error, …")
+    message: str = Field(description="What went wrong, for a person to read.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(description="The question, in plain words.")
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages given to the answerer.")
+    since: date | None = Field(None, description="Only articles published on or after.")
+    until: date | None = Field(None, description="Only articles published on or before.")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Message] = Field(min_length=1, max_length=100,
+                                    description="The conversation; the last is the question.")
+    stream: bool = Field(False, description="Answer as Server-Sent Events.")
+    top_k: int | None = Field(None, ge=1, le=50)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    articles: int
+    passages: int
+    mode: str
+    embedder: str
+
+
+class ArticleIn(BaseModel):
+    """One article to ingest: a title and text, optionally its URL, outlet, date, authors."""
+
+    title: str | None = None
+    text: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published_at: str | None = Field(None, description="ISO date, e.g. 2023-09-30.")
+    authors: list[str] | str | None = None
+
+
+class ArticleBatch(BaseModel):
+    articles: list[ArticleIn] = Field(min_length=1)
+
+
+class IngestResult(BaseModel):
+    counts: dict[str, int]
+    new: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    failed: list[dict[str, str]]
+    passages: int
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    source: str | None
+    published_at: str | None
+    authors: list[str]
+    passages: int
+
+
+class ArticlePage(BaseModel):
+    articles: list[ArticleSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    text: str
+    url: str | None
+    source: str | None
+    published_at: date | None
+    authors: list[str]
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+# -- OpenAI-compatible -------------------------------------------------------------------
+class OpenAIMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """The fields of OpenAI's request that matter here; others (temperature, …) are accepted
+    and ignored: answers come from the articles, not from sampling settings."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = "articleqa"
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: CompletionMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    citations: list[Citation] = Field(description="The spans the [n] markers point at.")
+    refused: bool
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

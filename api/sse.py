@@ -1,0 +1,47 @@
+"""Server-Sent Events over a blocking generator of the engine, run in a worker thread.
+
+The first item is pulled before the response starts, so a bad question or an unreachable
+LLM is an ordinary JSON error with its status; an error after that is an ``error`` event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from api.errors import classify, error_body
+
+T = TypeVar("T")
+_END = object()
+
+
+def event(name: str | None, data: Any) -> str:
+    """One event; ``data`` is sent as JSON (one line, so newlines in text are safe)."""
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (f"event: {name}\n" if name else "") + f"data: {payload}\n\n"
+
+
+async def first_then_rest(items: Iterator[T]) -> tuple[T | None, AsyncIterator[T]]:
+    """The first item (computed now, in a thread: its errors propagate) and the rest."""
+    first = await run_in_threadpool(next, items, _END)
+    return (None if first is _END else first), iterate_in_threadpool(items)  # type: ignore[return-value]
+
+
+def stream(first: T | None, rest: AsyncIterator[T], encode: Callable[[T], str],
+           on_error: Callable[[dict[str, Any]], str]) -> StreamingResponse:
+    async def body() -> AsyncIterator[str]:
+        if first is not None:
+            yield encode(first)
+        try:
+            async for item in rest:
+                yield encode(item)
+        except Exception as exc:  # the response has started: report in-band, keep serving
+            _, kind, message = classify(exc)
+            yield on_error(error_body(kind, message))
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

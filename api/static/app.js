@@ -1,0 +1,226 @@
+// articleqa web chat. Everything from the server is put on the page as text (textContent,
+// createTextNode), never parsed as HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const history = [];
+const articles = new Map();
+let busy = false;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+async function refreshStatus() {
+  try {
+    const res = await fetch("/health");
+    const h = await res.json();
+    if (!res.ok) throw new Error(h.error ? h.error.message : res.statusText);
+    const n = h.articles;
+    $("status").textContent = `${n} article${n === 1 ? "" : "s"} · ${h.mode} mode`;
+  } catch (err) {
+    $("status").textContent = `service unavailable: ${err.message}`;
+  }
+}
+
+function addMessage(role, text) {
+  $("empty").hidden = true;
+  const item = el("li", `msg ${role}`);
+  item.append(el("div", "answer", text));
+  $("messages").append(item);
+  item.scrollIntoView({ block: "end" });
+  return item;
+}
+
+function citeButton(citation) {
+  const button = el("button", "cite", `[${citation.id}]`);
+  button.type = "button";
+  button.dataset.citation = String(citation.id);
+  button.title = citation.title;
+  button.addEventListener("click", () => openCitation(citation));
+  return button;
+}
+
+function renderAnswer(item, answer) {
+  item.classList.remove("streaming");
+  const body = item.querySelector(".answer");
+  body.replaceChildren();
+  if (answer.refused) {
+    item.classList.add("refused");
+    body.textContent = answer.answer;
+    return;
+  }
+  const byId = new Map(answer.citations.map((c) => [c.id, c]));
+  answer.sentences.forEach((sentence, i) => {
+    const span = el("span", sentence.supported ? "sentence" : "sentence unsupported");
+    const match = sentence.text.match(/^(.*?)([.!?…]+)$/s);
+    const [main, stop] = match && sentence.citations.length ? [match[1], match[2]]
+                                                           : [sentence.text, ""];
+    span.append(document.createTextNode(main));
+    for (const n of sentence.citations) {
+      if (byId.has(n)) span.append(citeButton(byId.get(n)));
+    }
+    span.append(document.createTextNode(stop));
+    if (!sentence.supported) {
+      span.title = "The cited articles do not support this sentence.";
+      span.append(el("span", "flag", "(not supported by the articles)"));
+    }
+    body.append(span);
+    if (i < answer.sentences.length - 1) body.append(document.createTextNode(" "));
+  });
+  if (answer.citations.length) item.append(renderSources(answer.citations));
+}
+
+function renderSources(citations) {
+  const list = el("ol", "sources");
+  list.setAttribute("aria-label", "Sources");
+  for (const c of citations) {
+    const row = el("li");
+    const open = el("button", "source", `[${c.id}] ${c.title}`);
+    open.type = "button";
+    open.addEventListener("click", () => openCitation(c));
+    const meta = [c.source, c.published_at].filter(Boolean).join(", ");
+    row.append(open);
+    if (meta) row.append(el("span", "meta", ` — ${meta}`));
+    list.append(row);
+  }
+  return list;
+}
+
+function showError(item, message) {
+  item.classList.remove("streaming");
+  item.classList.add("error");
+  item.querySelector(".answer").textContent = message;
+}
+
+async function fetchArticle(id) {
+  if (!articles.has(id)) {
+    const res = await fetch(`/api/articles/${encodeURIComponent(id)}`);
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
+    articles.set(id, body);
+  }
+  return articles.get(id);
+}
+
+async function openCitation(citation) {
+  const reader = $("reader");
+  reader.hidden = false;
+  $("reader-title").textContent = citation.title;
+  $("reader-meta").textContent = "";
+  const text = $("reader-text");
+  text.textContent = "Loading…";
+  let article;
+  try {
+    article = await fetchArticle(citation.article_id);
+  } catch (err) {
+    text.textContent = `Could not load the article: ${err.message}`;
+    return;
+  }
+  $("reader-title").textContent = article.title;
+  const meta = $("reader-meta");
+  meta.textContent = [article.source, article.published_at].filter(Boolean).join(" · ");
+  if (article.url && /^https?:\/\//i.test(article.url)) {
+    const link = el("a", "", article.url);
+    link.href = article.url;
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+    if (meta.textContent) meta.append(document.createTextNode(" · "));
+    meta.append(link);
+  }
+  const mark = el("mark", "", article.text.slice(citation.start, citation.end));
+  mark.id = "highlight";
+  text.replaceChildren(document.createTextNode(article.text.slice(0, citation.start)), mark,
+                       document.createTextNode(article.text.slice(citation.end)));
+  mark.scrollIntoView({ block: "center" });
+}
+
+// Reads a Server-Sent Events body, calling onEvent(name, data) for each event.
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
+  }
+}
+
+async function ask(question) {
+  busy = true;
+  $("send").disabled = true;
+  addMessage("user", question);
+  const item = addMessage("assistant streaming", "");
+  const messages = [...history, { role: "user", content: question }];
+  let answer = null;
+  try {
+    const res = await fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ messages, stream: true }),
+    });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.error ? body.error.message : `HTTP ${res.status}`);
+    }
+    const body = item.querySelector(".answer");
+    await readEvents(res, (name, data) => {
+      if (name === "token") body.append(document.createTextNode(data.text));
+      else if (name === "done") answer = data;
+      else if (name === "error") throw new Error(data.error.message);
+    });
+    if (!answer) throw new Error("the answer stream ended early");
+    renderAnswer(item, answer);
+    history.push({ role: "user", content: question },
+                 { role: "assistant", content: answer.answer });
+  } catch (err) {
+    showError(item, `Error: ${err.message}`);
+  } finally {
+    busy = false;
+    $("send").disabled = false;
+    item.scrollIntoView({ block: "end" });
+  }
+}
+
+function start() {
+  $("ask").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const question = $("question").value.trim();
+    if (!question || busy) return;
+    $("question").value = "";
+    ask(question);
+  });
+  $("question").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $("ask").requestSubmit();
+    }
+  });
+  $("new-chat").addEventListener("click", () => {
+    history.length = 0;
+    $("messages").replaceChildren();
+    $("empty").hidden = false;
+    $("reader").hidden = true;
+  });
+  $("close-reader").addEventListener("click", () => { $("reader").hidden = true; });
+  refreshStatus();
+  $("question").focus();
+}
+
+start();
