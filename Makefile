@@ -37,7 +37,7 @@ test: install browser
 
 lint: install
 	$(BIN)/ruff check qa api eval tests
-	$(BIN)/mypy qa api
+	$(BIN)/mypy qa api eval
 
 clean:
 	rm -rf $(VENV) .articleqa

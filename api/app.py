@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
         title="articleqa", version=qa.__version__, lifespan=lifespan,
         description="Answers questions about news articles; every sentence cites the exact "
                     "span of an article that supports it.",
-        static_url="/docs-static")
+        static_url="/docs-static", redoc_url=None)
     app.state.settings = settings
     errors.install(app)
     for router in (answers.router, openai_compat.router, articles.router):

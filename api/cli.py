@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+
+from qa.config import Settings
 
 HELP = "serve the HTTP API and web UI (ingests seeds/ when the store is empty)"
 
@@ -15,18 +16,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port (default QA_PORT, 8000)")
 
 
-def run(engine: Any, args: argparse.Namespace) -> int:
+def run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from qa.engine import QAEngine
 
-    settings = engine.settings
+    engine = QAEngine(settings)
     if engine.count_articles() == 0 and settings.seeds_dir.is_dir():
         report = engine.ingest([str(settings.seeds_dir)])
         counts = report.counts()
         print(f"articleqa: ingested {settings.seeds_dir}: {counts['new']} new, "
               f"{counts['failed']} failed", file=sys.stderr)
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"articleqa: serving on http://{host}:{port} ({engine.mode} mode)", file=sys.stderr)
+    writes = "need QA_API_KEY" if settings.api_key else "are open (set QA_API_KEY to lock them)"
+    print(f"articleqa: serving on http://{host}:{port} ({engine.mode} mode; article writes "
+          f"{writes})", file=sys.stderr)
     uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")
     return 0

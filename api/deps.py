@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
+from api.errors import APIError
 from qa.config import Settings
 from qa.engine import QAEngine
 
@@ -40,5 +41,14 @@ def require_key(settings: Annotated[Settings, Depends(get_settings)],
         raise HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def require_json(request: Request) -> None:
+    """Routes whose body is a JSON object: anything else is 415, not a puzzling 422."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise APIError(415, "unsupported_media_type",
+                       "send the body as JSON with Content-Type: application/json")
+
+
 Engine = Annotated[QAEngine, Depends(get_engine)]
 WriteKey = Depends(require_key)
+JSONBody = Depends(require_json)

@@ -32,6 +32,7 @@ _STATUS: list[tuple[type[QAError], int, str]] = [
     (StoreError, 503, "store_unavailable"),
     (ModelError, 500, "model_error"),
 ]
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
 _HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -67,6 +68,8 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return 400, "invalid_json", "the request body is not valid JSON"
+    if any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        return 422, "invalid_request", "the request body must be a JSON object"
     parts = []
     for e in errors[:5]:
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
@@ -87,7 +90,10 @@ def install(app: FastAPI) -> None:
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         kind = getattr(exc, "kind", None) or _HTTP_TYPES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, kind, str(exc.detail), exc.headers)
+        message = str(exc.detail)
+        if message == _FASTAPI_BODY_ERROR:  # FastAPI's words for a body it cannot decode
+            kind, message = "invalid_json", "the request body is not valid JSON (UTF-8)"
+        return error_response(exc.status_code, kind, message, exc.headers)
 
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         return error_response(*classify(exc))

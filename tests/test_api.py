@@ -80,6 +80,13 @@ def test_malformed_and_mistyped_bodies(seeded_url: str) -> None:
     binary = httpx.post(f"{seeded_url}/api/ask", content=b"\xff\xfe\x00garbage",
                         headers={"content-type": "application/json"})
     assert_error(binary, 400, "invalid_json")
+    for body in (b"null", b"[]", b'"text"'):
+        not_object = httpx.post(f"{seeded_url}/api/ask", content=body,
+                                headers={"content-type": "application/json"})
+        assert_error(not_object, 422, "invalid_request", "must be a JSON object")
+    for route in ("/api/ask", "/api/chat", "/v1/chat/completions"):
+        form = httpx.post(f"{seeded_url}{route}", data={"question": QUESTION})
+        assert_error(form, 415, "unsupported_media_type", "application/json")
 
 
 def test_unknown_routes_and_methods_are_json_errors(seeded_url: str) -> None:
@@ -145,6 +152,7 @@ def test_docs_page_works_offline(seeded_url: str) -> None:
     assert "/docs-static/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
     bundle = httpx.get(f"{seeded_url}/docs-static/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
+    assert httpx.get(f"{seeded_url}/redoc").status_code == 404  # ReDoc fetches from a CDN
 
 
 def test_ui_is_served_with_a_strict_content_policy(seeded_url: str) -> None:

@@ -101,6 +101,18 @@ def test_multipart_upload_reads_every_format(serve: Callable[..., str]) -> None:
     assert_error(post(url, data={"field": "form"}), 415, "unsupported_media_type")
 
 
+def test_uploading_an_edited_file_replaces_it(serve: Callable[..., str]) -> None:
+    url = serve(seed=False)
+    first = post(url, files=[("file", ("zoo.md", b"# Pandas born\nThe cubs weigh 150 grams."))])
+    assert first.json()["counts"]["new"] == 1
+    edited = post(url, files=[("file", ("zoo.md", b"# Pandas born\nThe cubs weigh 160 grams."))])
+    assert edited.json()["counts"] == {"new": 0, "updated": 1, "unchanged": 0, "failed": 0}
+    [article] = httpx.get(f"{url}/api/articles").json()["articles"]
+    assert "160 grams" in httpx.get(f"{url}/api/articles/{article['id']}").json()["text"]
+    other = post(url, files=[("file", ("zoo.md", b"# Zoo opens late\nThe zoo opens at ten."))])
+    assert other.json()["counts"]["new"] == 1 and total(url) == 2  # another story, same name
+
+
 def test_listing_is_paginated(serve: Callable[..., str]) -> None:
     url = serve(seed=False)
     post(url, json={"articles": [{"title": f"Story {i}", "text": f"Body of story {i}."}

@@ -7,7 +7,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import sse
-from api.deps import Engine
+from api.deps import Engine, JSONBody
 from api.schemas import AskRequest, ChatRequest, Health
 from qa.models import Answer
 
@@ -25,13 +25,13 @@ def health(engine: Engine) -> Health:
     return Health(status="ok", **engine.stats())
 
 
-@router.post("/api/ask")
+@router.post("/api/ask", dependencies=[JSONBody])
 def ask(body: AskRequest, engine: Engine) -> Answer:
     """Answer one question from the articles, every sentence cited and checked."""
     return engine.ask(body.question, top_k=body.top_k, since=body.since, until=body.until)
 
 
-@router.post("/api/chat", response_model=Answer, responses=_SSE_DOC)  # type: ignore[arg-type]
+@router.post("/api/chat", response_model=Answer, responses=_SSE_DOC, dependencies=[JSONBody])  # type: ignore[arg-type]
 async def chat(body: ChatRequest, engine: Engine) -> Answer | StreamingResponse:
     """Answer the last user message, reading the earlier ones as the conversation. With
     `stream`, the text arrives as `token` events and the checked Answer as `done`: in LLM

@@ -122,7 +122,13 @@ async def _from_upload(request: Request, limit: int) -> list[Article | LoadFailu
 
 
 def _parse(data: bytes, name: str) -> list[Article | LoadFailure]:
-    return list(parse_file_bytes(data, name))
+    """The file's articles. A text or HTML upload remembers its file name and headline, so
+    uploading an edited version of the same file replaces the earlier one (as ingesting an
+    edited file from disk does); different files that share a name do not collide unless
+    their headlines match too."""
+    items = list(parse_file_bytes(data, name, origin=f"upload:{name}"))
+    return [item.model_copy(update={"origin": f"{item.origin}:{item.title}"})
+            if isinstance(item, Article) and item.origin else item for item in items]
 
 
 UPLOAD_SCHEMAS = (ArticleIn, ArticleBatch)

@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import sse
-from api.deps import Engine
+from api.deps import Engine, JSONBody
 from api.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -48,7 +48,7 @@ def models() -> ModelList:
 
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion,
-             responses=_STREAM_DOC)  # type: ignore[arg-type]
+             responses=_STREAM_DOC, dependencies=[JSONBody])  # type: ignore[arg-type]
 async def chat_completions(body: ChatCompletionRequest,
                            engine: Engine) -> ChatCompletion | StreamingResponse:
     """Answer the last user message from the articles. System prompts are ignored: the

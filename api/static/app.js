@@ -60,6 +60,7 @@ function renderAnswer(item, answer) {
     const [main, stop] = match && sentence.citations.length ? [match[1], match[2]]
                                                            : [sentence.text, ""];
     span.append(document.createTextNode(main));
+    if (sentence.citations.length) span.append(document.createTextNode("\u2009"));
     for (const n of sentence.citations) {
       if (byId.has(n)) span.append(citeButton(byId.get(n)));
     }
@@ -85,6 +86,8 @@ function renderSources(citations) {
     const meta = [c.source, c.published_at].filter(Boolean).join(", ");
     row.append(open);
     if (meta) row.append(el("span", "meta", ` — ${meta}`));
+    const quote = c.quote.length > 180 ? `${c.quote.slice(0, 177)}…` : c.quote;
+    row.append(el("q", "quote", quote));
     list.append(row);
   }
   return list;
@@ -122,7 +125,9 @@ async function openCitation(citation) {
   }
   $("reader-title").textContent = article.title;
   const meta = $("reader-meta");
-  meta.textContent = [article.source, article.published_at].filter(Boolean).join(" · ");
+  const byline = article.authors.length ? `By ${article.authors.join(", ")}` : "";
+  meta.textContent = [byline, article.source, article.published_at].filter(Boolean)
+    .join(" · ");
   if (article.url && /^https?:\/\//i.test(article.url)) {
     const link = el("a", "", article.url);
     link.href = article.url;
