@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval import realtimeqa
+from qa.articles import LoadFailure
 from qa.config import Settings
 from qa.engine import QAEngine
 
@@ -65,7 +66,7 @@ def realtimeqa_rows(engine: QAEngine, root: Path) -> list[dict[str, object]]:
     report = engine.ingest_items(realtimeqa.corpus(root, weeks[:2]))
     print(f"RealTimeQA corpus {weeks[0]}–{weeks[1]}: {report.counts()}")
     text = "\n".join(a.text.lower() for a in realtimeqa.corpus(root, weeks[:2])
-                     if not isinstance(a, realtimeqa.LoadFailure))
+                     if not isinstance(a, LoadFailure))
     rows: list[dict[str, object]] = []
     for q in realtimeqa.questions(root, weeks[:2]):
         if len(q["reference"]) > 2 and q["reference"].lower() in text:

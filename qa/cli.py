@@ -56,23 +56,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def _plugins() -> dict[str, Any]:
     """Commands other packages register under the ``articleqa.commands`` entry point group
-    (``serve`` from ``api``): modules with ``HELP``, ``add_arguments(parser)`` and
-    ``run(engine, args)``."""
+    (``serve`` from ``api``, ``eval`` from ``eval``): modules with ``HELP``,
+    ``add_arguments(parser)`` and ``run(settings, args)`` returning the exit status."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep.load() for ep in entry_points(group="articleqa.commands")}
+    found = {}
+    for ep in entry_points(group="articleqa.commands"):
+        try:
+            found[ep.name] = ep.load()
+        except ImportError as exc:  # a broken plugin must not take the other commands down
+            print(f"articleqa: warning: command {ep.name!r} unavailable: {exc}", file=sys.stderr)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
+        if args.command in (plugins := _plugins()):
+            return int(plugins[args.command].run(settings, args))
         from qa.engine import QAEngine
 
         engine = QAEngine(settings)
         handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "articles": _articles}
-        run = handler.get(args.command) or _plugins()[args.command].run
-        return int(run(engine, args))
+        return handler[args.command](engine, args)
     except QAError as exc:
         print(f"articleqa: error: {exc}", file=sys.stderr)
         return 1

@@ -73,7 +73,7 @@ class QAEngine:
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, sources: Iterable[str],
-               progress: Callable[[int, int], None] | None = None) -> IngestReport:
+               progress: Callable[[int, int], object] | None = None) -> IngestReport:
         """Read every folder, file or URL and ingest what parses; failures are reported."""
         return self.ingest_items(read_sources(sources), progress)
 
@@ -81,7 +81,7 @@ class QAEngine:
         return self.ingest_items(articles)
 
     def ingest_items(self, items: Iterable[Article | LoadFailure],
-                     progress: Callable[[int, int], None] | None = None) -> IngestReport:
+                     progress: Callable[[int, int], object] | None = None) -> IngestReport:
         """Idempotent, batched, resumable ingest of articles (and reports of failures)."""
         with self._ingesting:  # one writer at a time: concurrent runs would race on old versions
             return Ingester(self.store, self.embedder, self.settings.ingest_batch).run(items,
@@ -161,7 +161,8 @@ class QAEngine:
             question=turn.question, answer=checked.answer, refused=checked.refused,
             mode=self.mode, citations=checked.citations, sentences=checked.sentences,
             retrieved=[RetrievedPassage(passage_id=h.passage_id, article_id=h.article_id,
-                                        score=round(h.score, 5)) for h in turn.hits],
+                                        start=h.start, end=h.end, score=round(h.score, 5))
+                       for h in turn.hits],
             timings_ms={"retrieve": _ms(turn.retrieved - turn.started),
                         "answer": _ms(done - turn.retrieved), "total": _ms(done - turn.started)},
         )

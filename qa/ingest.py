@@ -21,7 +21,7 @@ from qa.embedding import Embedder
 from qa.models import Article, IngestReport, Passage
 from qa.store import ArticleStore
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], object]
 
 
 def content_hash(article: Article) -> str:

@@ -88,6 +88,14 @@ class LLMAnswerer:
         if not finished:
             raise UpstreamError(f"the LLM stream from {self.base_url} ended before the answer did")
 
+    def complete(self, prompt: str) -> str:
+        """The model's reply to one user message (the evaluation harness's LLM judge)."""
+        reply = self._call([{"role": "user", "content": prompt}], stream=False)
+        try:
+            return str(reply.choices[0].message.content or "")
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise UpstreamError(f"the LLM at {self.base_url} sent a malformed reply") from exc
+
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """The follow-up ``question`` rewritten to stand alone, given the conversation."""
         lines = [f"{t['role']}: {t['content']}" for t in history[-6:]

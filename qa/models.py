@@ -50,6 +50,9 @@ class AnswerSentence(BaseModel):
 class RetrievedPassage(BaseModel):
     passage_id: str
     article_id: str
+    start: int
+    end: int
+    """The passage is ``text[start:end]`` of its article."""
     score: float
 
 

@@ -1,0 +1,146 @@
+"""``articleqa eval`` (also ``python -m eval``): measure how well answers are grounded.
+
+    articleqa eval                                  # the seed gold set (offline, quick)
+    articleqa eval --dataset realtimeqa             # 9 weeks of 2023 news (see README)
+    articleqa eval --dataset multihop
+    articleqa eval --url http://127.0.0.1:8000      # ask a running service instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from qa.config import Settings
+
+HELP = "evaluate grounding on a gold set or a news QA dataset, and write a report"
+HERE = Path(__file__).resolve().parent
+DATASETS = ("seed", "realtimeqa", "multihop")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", choices=DATASETS, default="seed")
+    parser.add_argument("--path", type=Path, help="the dataset's file or folder (seed: a gold "
+                        "JSONL; realtimeqa: the folder or one week's *_qa.jsonl; multihop: "
+                        "queries.jsonl); default: eval/datasets or ../shared/data")
+    parser.add_argument("--corpus", type=Path, help="seed: the articles the gold set is about "
+                        "(default seeds/)")
+    parser.add_argument("--weeks", help="realtimeqa: comma-separated YYYYMMDD weeks, or 'all' "
+                        "(default: the first week of each month, January to September)")
+    parser.add_argument("--limit", type=int, help="ask only the first N questions")
+    parser.add_argument("--url", help="ask a running articleqa service at this URL")
+    parser.add_argument("--run-dir", type=Path, help="where the store and answers are kept "
+                        "(default .articleqa-eval/DATASET)")
+    parser.add_argument("--fresh", action="store_true", help="ask every question again")
+    parser.add_argument("--report", type=Path, help="report folder (default eval/reports/DATASET)")
+    parser.add_argument("--baseline", type=Path,
+                        help="baseline to compare with (default eval/baselines/DATASET.json)")
+    parser.add_argument("--save-baseline", action="store_true",
+                        help="make this run the baseline")
+    parser.add_argument("--judge", choices=("auto", "offline", "llm"), default="auto",
+                        help="entailment judge (auto: the LLM when one is configured)")
+    parser.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                        help="exit 1 when METRIC is below VALUE (latency and errors: above)")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from eval import report
+    from eval.datasets import DataMissing
+
+    try:
+        thresholds = [report.parse_threshold(spec) for spec in args.fail_under]
+        dataset = _load(args)
+    except DataMissing as exc:
+        print(f"articleqa eval: skipped {args.dataset}: {exc}", file=sys.stderr)
+        return 0
+    except ValueError as exc:
+        print(f"articleqa: error: {exc}", file=sys.stderr)
+        return 2
+    result = _evaluate(settings, args, dataset)
+    baseline_path = args.baseline or HERE / "baselines" / f"{dataset.name}.json"
+    comparison = None
+    if baseline_path.is_file() and not args.save_baseline:
+        comparison = report.compare(result, json.loads(baseline_path.read_text()))
+    print(report.summary_table(result))
+    judge = result["judge"]
+    print(f"\njudge: {judge['judge']}, accuracy {report.fmt(judge.get('accuracy'))} on "
+          f"{judge['pairs']} labelled pairs")
+    if comparison:
+        print(f"\nagainst {baseline_path}:\n{report.comparison_table(comparison)}")
+    folder = args.report or HERE / "reports" / dataset.name
+    written = report.write(result, folder, comparison)
+    print(f"\nreport: {', '.join(str(p) for p in written)}")
+    if args.save_baseline:
+        baseline_path.parent.mkdir(parents=True, exist_ok=True)
+        keep = {k: result[k] for k in ("dataset", "about", "asker", "config", "finished",
+                                       "metrics", "judge")}
+        baseline_path.write_text(json.dumps(keep, indent=2, ensure_ascii=False) + "\n")
+        print(f"baseline saved: {baseline_path}")
+    failed = report.failures(result, thresholds)
+    for line in failed:
+        print(f"articleqa eval: FAIL {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from eval import datasets, multihop, realtimeqa
+
+    if args.dataset == "seed":
+        return datasets.gold_set(args.path, args.corpus)
+    if args.dataset == "multihop":
+        return multihop.dataset(args.path or multihop.DEFAULT_PATH, args.limit)
+    root = args.path or realtimeqa.DEFAULT_DIR
+    weeks = None
+    if args.weeks:
+        weeks = realtimeqa.weeks(root) if args.weeks == "all" else args.weeks.split(",")
+    return realtimeqa.dataset(root, weeks, args.limit)
+
+
+def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from eval import judge as judges
+    from eval import runner, score
+    from qa.engine import QAEngine
+
+    if args.limit and dataset.name == "seed":
+        dataset.questions = dataset.questions[:args.limit]
+    run_dir = args.run_dir or Path(".articleqa-eval") / dataset.name
+    engine = QAEngine(settings.model_copy(update={"data_dir": run_dir / "store"}))
+    asker: runner.Asker = (runner.OverHTTP(args.url, settings.api_key) if args.url
+                           else runner.InProcess(engine))
+    print(f"{dataset.name}: {dataset.about}; {len(dataset.questions)} questions; asking "
+          f"{asker.label}", file=sys.stderr)
+    with tqdm(total=len(dataset.articles), unit=" articles", desc="ingesting", disable=None,
+              leave=False) as bar:
+        counts = asker.ingest(dataset.articles, bar.update)
+    print(f"corpus: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} "
+          f"unchanged, {counts['failed'] + len(dataset.failures)} failed", file=sys.stderr)
+    with tqdm(total=len(dataset.questions), unit=" questions", desc="asking", disable=None,
+              leave=False) as bar:
+        records = runner.run(dataset, asker, run_dir, args.fresh, lambda _: bar.update())
+    judge = judges.build_judge(args.judge, engine)
+    rows = [score.score_question(q, r, dataset, judge)
+            for q, r in zip(dataset.questions, records, strict=True)]
+    return {
+        "dataset": dataset.name, "about": dataset.about, "asker": asker.label,
+        "config": asker.config(), "questions": len(rows),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "judge": judges.agreement(judge, judges.labelled_pairs()),
+        "metrics": score.aggregate(rows), "by_type": score.by_type(rows), "per_question": rows,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=HELP)
+    add_arguments(parser)
+    args = parser.parse_args()
+    try:
+        return run(Settings(), args)
+    except KeyboardInterrupt:
+        print("articleqa eval: interrupted; run it again to resume", file=sys.stderr)
+        return 130

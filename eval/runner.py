@@ -1,0 +1,131 @@
+"""Runs a dataset: ingests its corpus, asks every question (in-process through ``QAEngine``
+or over HTTP against a running service) and keeps every answer in ``answers.jsonl``, so
+an interrupted run resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from eval.datasets import Dataset, Question
+from qa.engine import QAEngine
+from qa.errors import QAError
+from qa.models import Answer, Article
+
+HTTP_BATCH = 50
+
+
+class Asker(Protocol):
+    label: str
+
+    def ingest(self, articles: Sequence[Article],
+               progress: Callable[[int], object] | None = None) -> dict[str, int]: ...
+
+    def ask(self, question: str) -> Answer: ...
+
+    def config(self) -> dict[str, Any]: ...
+
+
+class InProcess:
+    def __init__(self, engine: QAEngine) -> None:
+        self.engine = engine
+        self.label = f"in-process ({engine.mode})"
+
+    def ingest(self, articles: Sequence[Article],
+               progress: Callable[[int], object] | None = None) -> dict[str, int]:
+        report = self.engine.ingest_items(articles, progress and (lambda n, _: progress(n)))
+        return report.counts()
+
+    def ask(self, question: str) -> Answer:
+        return self.engine.ask(question)
+
+    def config(self) -> dict[str, Any]:
+        s = self.engine.settings
+        return {"mode": self.engine.mode, "embedder": self.engine.embedder.identity,
+                "top_k": s.top_k, "answer_threshold": s.answer_threshold,
+                "support_threshold": s.support_threshold, "llm_model": s.llm_model}
+
+
+class OverHTTP:
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 120) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
+        self.label = f"HTTP {url}"
+        self.health = self._json(self.client.get("/health"))
+
+    def ingest(self, articles: Sequence[Article],
+               progress: Callable[[int], object] | None = None) -> dict[str, int]:
+        counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        for i in range(0, len(articles), HTTP_BATCH):
+            batch = [a.model_dump(mode="json", exclude={"id", "origin"})
+                     for a in articles[i:i + HTTP_BATCH]]
+            report = self._json(self.client.post("/api/articles", json={"articles": batch}))
+            for key in counts:
+                counts[key] += report["counts"][key]
+            if progress:
+                progress(len(batch))
+        return counts
+
+    def ask(self, question: str) -> Answer:
+        return Answer.model_validate(self._json(self.client.post("/api/ask",
+                                                                 json={"question": question})))
+
+    def config(self) -> dict[str, Any]:
+        return {"mode": self.health.get("mode"), "embedder": self.health.get("embedder"),
+                "url": str(self.client.base_url)}
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            try:
+                message = response.json()["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = response.text[:200]
+            raise QAError(f"HTTP {response.status_code} from {response.url}: {message}")
+        return response.json()
+
+
+def run(dataset: Dataset, asker: Asker, run_dir: Path, fresh: bool = False,
+        progress: Callable[[Question], object] | None = None) -> list[dict[str, Any]]:
+    """Every question's record (``id``, ``answer``, ``latency_ms``, ``error``); records of a
+    previous run with the same dataset and settings are kept, not asked again."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    answers, stamp_path = run_dir / "answers.jsonl", run_dir / "run.json"
+    stamp = {"dataset": dataset.name, "about": dataset.about, "asker": asker.config()}
+    old = json.loads(stamp_path.read_text()) if stamp_path.exists() else None
+    if fresh or old != stamp:
+        answers.unlink(missing_ok=True)
+        stamp_path.write_text(json.dumps(stamp, indent=2))
+    done = {}
+    if answers.exists():
+        for line in answers.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:  # a line cut short by the interruption
+                continue
+            done[record["id"]] = record
+    with answers.open("a", encoding="utf-8") as out:
+        for question in dataset.questions:
+            if question.id not in done or done[question.id].get("error"):
+                done[question.id] = _ask(asker, question)
+                out.write(json.dumps(done[question.id], ensure_ascii=False) + "\n")
+                out.flush()
+            if progress:
+                progress(question)
+    return [done[q.id] for q in dataset.questions]
+
+
+def _ask(asker: Asker, question: Question) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        answer: dict[str, Any] | None = asker.ask(question.question).model_dump(mode="json")
+        error = None
+    except (QAError, httpx.HTTPError) as exc:
+        answer, error = None, str(exc)
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    return {"id": question.id, "answer": answer, "latency_ms": latency, "error": error}

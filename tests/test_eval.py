@@ -1,0 +1,200 @@
+"""The evaluation harness as a user runs it (``articleqa eval``): the seed gold set, reports,
+baselines, thresholds, resuming, asking over HTTP, and the dataset adapters."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from eval import datasets, multihop, realtimeqa
+from eval.judge import OfflineJudge, agreement, build_judge, labelled_pairs
+from qa.embedding import Embedder
+from qa.engine import QAEngine
+from tests.conftest import ROOT, make_settings
+from tests.fake_llm import ScriptedLLM
+
+FLOORS = ["retrieval_hit@k=0.9", "citation_recall=0.8", "citation_precision=0.8",
+          "faithfulness=0.9", "errors=0"]
+"""CI's thresholds for the seed gold set, a little under the committed baseline."""
+
+
+def evaluate(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    return subprocess.run([sys.executable, "-m", "qa.cli", "eval", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    base = tmp_path_factory.mktemp("eval")
+    run_dir, report = base / "run", base / "report"
+    proc = evaluate("--run-dir", str(run_dir), "--report", str(report),
+                    *[f"--fail-under={f}" for f in FLOORS])
+    assert proc.returncode == 0, proc.stderr
+    return run_dir, report, proc.stdout
+
+
+def test_seed_gold_set_meets_ci_thresholds_and_writes_a_report(
+        seed_run: tuple[Path, Path, str]) -> None:
+    _, report, out = seed_run
+    result = json.loads((report / "report.json").read_text())
+    gold = datasets.read_questions(datasets.SEED_GOLD)
+    assert result["questions"] == len(gold) >= 30
+    assert {row["id"] for row in result["per_question"]} == {q.id for q in gold}
+    assert result["judge"]["pairs"] >= 200
+    for name in ("retrieval_hit@k", "citation_recall", "refusal_recall", "latency_p50_ms"):
+        assert f"| {name} |" in out and result["metrics"][name]["value"] is not None
+    markdown = (report / "report.md").read_text()
+    assert "## By question type" in markdown and "## Against the baseline" in markdown
+    for plot in ("by_type.png", "latency.png"):
+        assert (report / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    answerable = [q for q in gold if q.answerable]
+    assert result["metrics"]["retrieval_mrr"]["n"] == len(answerable)
+    assert result["metrics"]["refusal_recall"]["n"] == len(gold) - len(answerable)
+
+
+def test_fail_under_exits_non_zero_naming_the_metric(seed_run: tuple[Path, Path, str],
+                                                     tmp_path: Path) -> None:
+    run_dir, _, _ = seed_run
+    proc = evaluate("--run-dir", str(run_dir), "--report", str(tmp_path),
+                    "--fail-under", "retrieval_hit@k=1.01", "--fail-under", "errors=0")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "articleqa eval: FAIL retrieval_hit@k = ")
+    bad = evaluate("--run-dir", str(run_dir), "--fail-under", "speed=3")
+    assert bad.returncode == 2 and "METRIC=VALUE" in bad.stderr
+
+
+def test_an_interrupted_run_resumes_without_asking_again(seed_run: tuple[Path, Path, str],
+                                                         tmp_path: Path) -> None:
+    run_dir, report, _ = seed_run
+    answers = run_dir / "answers.jsonl"
+    lines = answers.read_text().splitlines()
+    answers.write_text("\n".join(lines[:10]) + "\n" + lines[10][:25])  # cut mid-line
+    proc = evaluate("--run-dir", str(run_dir), "--report", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    kept = [json.loads(line) for line in answers.read_text().splitlines()[:10]]
+    assert kept == [json.loads(line) for line in lines[:10]]  # the first ten not asked again
+    resumed = json.loads((tmp_path / "report.json").read_text())
+    first = json.loads((report / "report.json").read_text())
+    assert [(r["id"], r["refused"]) for r in resumed["per_question"]] == [
+        (r["id"], r["refused"]) for r in first["per_question"]]
+
+
+def test_asks_a_running_service_over_http(serve: Callable[..., str], tmp_path: Path) -> None:
+    url = serve(seed=False)
+    proc = evaluate("--url", url, "--limit", "5", "--run-dir", str(tmp_path / "run"),
+                    "--report", str(tmp_path / "report"))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert result["asker"] == f"HTTP {url}" and result["questions"] == 5
+    assert result["metrics"]["errors"]["value"] == 0
+    assert "corpus: 1 new" in proc.stderr  # the corpus went in through POST /api/articles
+
+
+def test_absent_data_is_skipped_with_a_message(tmp_path: Path) -> None:
+    for dataset in ("realtimeqa", "multihop"):
+        proc = evaluate("--dataset", dataset, "--path", str(tmp_path / "nowhere"))
+        assert proc.returncode == 0
+        assert proc.stderr.startswith(f"articleqa eval: skipped {dataset}: ")
+
+
+def test_seed_gold_set_covers_every_kind_of_question() -> None:
+    dataset = datasets.gold_set()  # raises when a gold span is not in the article
+    kinds = Counter(q.type for q in dataset.questions)
+    assert set(kinds) == {"direct", "paraphrase", "multi_sentence", "stated_unknown",
+                          "unanswerable", "attributed"}
+    assert all(not q.gold for q in dataset.questions if not q.answerable)
+    assert all(len(q.gold) >= 2 for q in dataset.questions if q.type == "multi_sentence")
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def test_realtimeqa_adapter_picks_answerable_and_refusal_cases(tmp_path: Path) -> None:
+    def week(day: str, question: str, choices: list[str], text: str) -> None:
+        write_jsonl(tmp_path / f"{day}_qa.jsonl", [{
+            "question_id": f"{day}_0", "question_sentence": question, "choices": choices,
+            "answer": ["1"]}])
+        write_jsonl(tmp_path / f"{day}_gcs.jsonl", [{"question_id": f"{day}_0",
+            "search_result": [{"url": f"https://news.example/{day}", "title": f"News {day}",
+                               "text": text, "publish_date": "2023-01-05"},
+                              {"url": f"https://news.example/{day}", "title": "duplicate",
+                               "text": text}]}])
+
+    week("20230106", "Which team does Hamlin play for?", ["Bengals", "Buffalo Bills"],
+         "Damar Hamlin of the BUFFALO BILLS collapsed on the field on Monday night.")
+    week("20230113", "Who won the Golden Globe?", ["Tar", "Banshees"],
+         "The ceremony was held in Beverly Hills.")
+    dataset = realtimeqa.dataset(tmp_path, ["20230106"])
+    assert len(dataset.articles) == 1  # de-duplicated by URL
+    [answerable, refuse] = dataset.questions
+    assert (answerable.type, answerable.answerable, answerable.reference) == (
+        "in_corpus", True, "Buffalo Bills")
+    [span] = dataset.locate(answerable)
+    assert dataset.articles[0].text[span.start:span.end] == "BUFFALO BILLS"
+    assert (refuse.type, refuse.answerable, refuse.id) == ("after_corpus", False, "20230113_0")
+    with pytest.raises(ValueError, match="20230301"):
+        realtimeqa.dataset(tmp_path, ["20230301"])
+
+
+def test_multihop_adapter_groups_facts_into_articles(tmp_path: Path) -> None:
+    evidence = {"title": "Chip deal", "author": "A. Writer", "source": "The Verge",
+                "category": "technology", "published_at": "2023-09-26T17:01:22+00:00",
+                "url": "https://verge.example/chips"}
+    write_jsonl(tmp_path / "queries.jsonl", [
+        {"id": "0", "question": "Who bought the chip maker?", "question_type": "inference_query",
+         "answer": "Acme", "evidence_list": [evidence | {"fact": "Acme bought the chip maker."},
+                                             evidence | {"fact": "The deal closed in May."}]},
+        {"id": "1", "question": "What did the moon say?", "question_type": "null_query",
+         "answer": "Insufficient information.", "evidence_list": []}])
+    dataset = multihop.dataset(tmp_path / "queries.jsonl")
+    [article] = dataset.articles
+    assert article.text == "Acme bought the chip maker.\n\nThe deal closed in May."
+    assert (article.source, str(article.published_at), article.authors) == (
+        "The Verge", "2023-09-26", ["A. Writer"])
+    inference, null = dataset.questions
+    assert inference.answerable and len(dataset.locate(inference)) == 2
+    assert not null.answerable and null.type == "null_query"
+
+
+def test_offline_judge_beats_the_majority_label(engine: QAEngine) -> None:
+    pairs = labelled_pairs()
+    assert len(pairs) >= 200
+    assert {p["kind"] for p in pairs} >= {"wrong_number", "wrong_date", "negation",
+                                          "unattributed_claim"}
+    result = agreement(OfflineJudge(engine), pairs)
+    majority = max(sum(p["supported"] for p in pairs), sum(not p["supported"] for p in pairs))
+    assert result["accuracy"] > majority / len(pairs)
+    assert result["balanced_accuracy"] > 0.6
+
+
+def test_llm_judge_asks_the_configured_model(tmp_path: Path, embedder: Embedder,
+                                             llm: ScriptedLLM, engine: QAEngine) -> None:
+    with_llm = QAEngine(make_settings(tmp_path / "llm", llm_base_url=llm.url,
+                                      llm_model="scripted", llm_max_retries=0),
+                        embedder=embedder)
+    judge = build_judge("auto", with_llm)
+    assert judge.name == "llm (scripted)"
+    llm.reply("Yes.", "no")
+    pairs = [{"claim": "Four people died.", "evidence": "The shootout killed four people.",
+              "supported": True, "kind": "paraphrase"},
+             {"claim": "Nine people died.", "evidence": "The shootout killed four people.",
+              "supported": True, "kind": "wrong_number"}]
+    result = agreement(judge, pairs)
+    assert result["accuracy"] == 0.5 and result["recall"] == 0.5
+    prompt = llm.requests[0]["messages"][-1]["content"]
+    assert "Four people died." in prompt and "The shootout killed four people." in prompt
+    assert judge.entails("Four people died.", "The shootout killed four people.")
+    assert len(llm.requests) == 2  # judged pairs are remembered, not asked again
+    with pytest.raises(ValueError, match="needs an LLM"):
+        build_judge("llm", engine)
+    assert build_judge("auto", engine).name.startswith("offline")

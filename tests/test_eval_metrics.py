@@ -1,0 +1,60 @@
+"""The metric functions of the evaluation harness, on cases worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval import metrics
+
+
+def test_answer_metrics_normalise_like_squad() -> None:
+    assert metrics.exact_match("The Buffalo Bills [1].", "buffalo bills") == 1.0
+    assert metrics.exact_match("Bills", "Buffalo Bills") == 0.0
+    # 1 common token of 2 and 2: precision 1/2, recall 1/2
+    assert metrics.token_f1("Buffalo Sabres", "Buffalo Bills") == pytest.approx(0.5)
+    assert metrics.token_f1("", "Buffalo Bills") == 0.0
+    assert metrics.contains_reference("He plays for the Buffalo Bills [2].", "Buffalo Bills")
+    assert not metrics.contains_reference("He plays for Buffalo.", "Buffalo Bills")
+    assert not metrics.contains_reference("Ohioans voted.", "Ohio")  # whole words only
+
+
+def test_hit_rank_needs_an_overlapping_span_of_the_same_article() -> None:
+    gold = [("a", 100, 150)]
+    retrieved = [("b", 100, 150), ("a", 0, 100), ("a", 140, 400)]
+    rank = metrics.first_hit_rank(retrieved, gold)
+    assert rank == 3  # the second passage ends where the gold span starts: no overlap
+    assert metrics.hit_at(rank, 2) == 0.0 and metrics.hit_at(rank, 3) == 1.0
+    assert metrics.reciprocal_rank(rank) == pytest.approx(1 / 3)
+    assert metrics.first_hit_rank(retrieved[:2], gold) is None
+    assert metrics.reciprocal_rank(None) == 0.0
+
+
+def entails(claim: str, evidence: str) -> bool:
+    """A toy judge: every word of the claim is in the evidence."""
+    return set(claim.split()) <= set(evidence.split())
+
+
+def test_alce_citation_recall_and_precision() -> None:
+    sentences = [
+        ("x y", ["x y", "z"]),  # supported; "z" alone fails while "x y" still supports: irrelevant
+        ("x y", ["x", "y"]),    # supported only together: both citations count
+        ("q", ["x"]),           # unsupported: its citation does not count
+    ]
+    recall, precision = metrics.citation_scores(sentences, entails)
+    assert recall == pytest.approx(2 / 3)
+    assert precision == pytest.approx(3 / 5)
+    assert metrics.citation_scores([("x", [])], entails) == (0.0, None)
+    assert metrics.citation_scores([], entails) == (None, None)
+
+
+def test_refusal_percentile_and_bootstrap() -> None:
+    refused = [True, True, False, False]
+    answerable = [False, True, False, True]
+    assert metrics.refusal_scores(refused, answerable) == (0.5, 0.5)
+    assert metrics.refusal_scores([False], [True]) == (None, None)
+    assert metrics.percentile([1, 2, 3, 4, 5], 50) == 3
+    assert metrics.percentile([10, 20], 95) == pytest.approx(19.5)
+    low, high = metrics.bootstrap_ci([0.0, 1.0] * 20) or (None, None)
+    assert low is not None and high is not None and low < 0.5 < high
+    assert metrics.bootstrap_ci([1.0] * 10) == (1.0, 1.0)
+    assert metrics.bootstrap_ci([1.0]) is None
