@@ -31,7 +31,7 @@ _UI_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 
 def create_app(settings: Settings | None = None, engine: QAEngine | None = None) -> FastAPI:
     """The service. ``engine`` may be given (tests, ``articleqa serve`` after seeding);
     otherwise one is built from ``settings`` when the app starts."""
-    settings = settings or Settings()
+    settings = settings or (engine.settings if engine else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +78,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             components.update(found.pop("$defs", {}))
             components[model.__name__] = found
         _errors_as_they_are(schema)
+        _limits_as_configured(schema, app.state.settings)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -97,3 +98,9 @@ def _errors_as_they_are(schema: dict[str, Any]) -> None:
             responses["default"] = error
     for unused in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(unused, None)
+
+
+def _limits_as_configured(schema: dict[str, Any], settings: Settings) -> None:
+    """The question's length limit is a setting: the schema states the one in force."""
+    question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+    question["maxLength"] = settings.max_question_chars

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from qa.errors import InvalidInput, ModelError, NotFound, QAError, StoreError, UpstreamError
 
@@ -33,6 +35,7 @@ _STATUS: list[tuple[type[QAError], int, str]] = [
     (ModelError, 500, "model_error"),
 ]
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
+_ADDRESS = re.compile(r"\b(?:https?://|/)[^\s:,;'\"]+")
 _HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -51,17 +54,33 @@ def error_body(kind: str, message: str) -> dict[str, Any]:
 
 def error_response(status: int, kind: str, message: str,
                    headers: Mapping[str, str] | None = None) -> JSONResponse:
+    # set here too: a 500 is answered outside the middleware that sets it on the rest
     return JSONResponse(error_body(kind, message), status_code=status,
-                        headers=dict(headers) if headers else None)
+                        headers={"X-Content-Type-Options": "nosniff", **(headers or {})})
 
 
 def classify(exc: Exception) -> tuple[int, str, str]:
-    """Status, type and client-safe message for any exception."""
+    """Status, type and client-safe message for any exception: server addresses are left
+    out (they are in the server's log), and anything unexpected is only "internal error"."""
     for cls, status, kind in _STATUS:
         if isinstance(exc, cls):
-            return status, kind, str(exc)
-    log.error("unhandled error", exc_info=exc)
+            message = str(exc)
+            if status >= 500:
+                log.warning("%s: %s", kind, message)
+                message = _ADDRESS.sub("the configured server", message)
+            return status, kind, message
     return 500, "internal_error", "internal error; the server log has the details"
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods some route answers on this path (Starlette names only those of the
+    first route whose path matches)."""
+    allowed = []
+    for method in ("DELETE", "GET", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
@@ -87,15 +106,19 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(*_validation_message(exc))
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         kind = getattr(exc, "kind", None) or _HTTP_TYPES.get(exc.status_code, "http_error")
         message = str(exc.detail)
         if message == _FASTAPI_BODY_ERROR:  # FastAPI's words for a body it cannot decode
             kind, message = "invalid_json", "the request body is not valid JSON (UTF-8)"
-        return error_response(exc.status_code, kind, message, exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = _allowed_methods(request)
+        return error_response(exc.status_code, kind, message, headers)
 
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this handler, and the server logs the traceback
         return error_response(*classify(exc))
 
     app.add_exception_handler(QAError, on_qa_error)

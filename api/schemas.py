@@ -19,9 +19,15 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+MAX_MESSAGE_CHARS = 100_000
+"""A ceiling on any one message; the engine holds questions to QA_MAX_QUESTION_CHARS."""
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(description="The question, in plain words.")
+    question: str = Field(min_length=1, pattern=r"\S",
+                          description="The question, in plain words (QA_MAX_QUESTION_CHARS "
+                                      "at most).")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages given to the answerer.")
     since: date | None = Field(None, description="Only articles published on or after.")
     until: date | None = Field(None, description="Only articles published on or before.")
@@ -30,7 +36,7 @@ class AskRequest(BaseModel):
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant", "system"]
-    content: str
+    content: str = Field(max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatRequest(BaseModel):
@@ -52,8 +58,8 @@ class Health(BaseModel):
 class ArticleIn(BaseModel):
     """One article to ingest: a title and text, optionally its URL, outlet, date, authors."""
 
-    title: str | None = None
-    text: str | None = None
+    title: str | None = Field(None, description="The headline (else the text's first line).")
+    text: str = Field(min_length=1, pattern=r"\S")
     url: str | None = None
     source: str | None = None
     published_at: str | None = Field(None, description="ISO date, e.g. 2023-09-30.")
@@ -107,8 +113,8 @@ class Deleted(BaseModel):
 # -- OpenAI-compatible -------------------------------------------------------------------
 class OpenAIMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: str
-    content: str | list[dict[str, Any]] | None = None
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = Field(None, max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatCompletionRequest(BaseModel):

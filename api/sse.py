@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from api.errors import classify, error_body
+from api.errors import classify, error_body, log
 
 T = TypeVar("T")
 _END = object()
@@ -40,7 +40,9 @@ def stream(first: T | None, rest: AsyncIterator[T], encode: Callable[[T], str],
             async for item in rest:
                 yield encode(item)
         except Exception as exc:  # the response has started: report in-band, keep serving
-            _, kind, message = classify(exc)
+            status, kind, message = classify(exc)
+            if status == 500:
+                log.error("error while streaming", exc_info=exc)
             yield on_error(error_body(kind, message))
 
     return StreamingResponse(body(), media_type="text/event-stream",

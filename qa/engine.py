@@ -96,7 +96,7 @@ class QAEngine:
 
     def chat(self, messages: list[dict[str, str]], top_k: int | None = None) -> Answer:
         """Answer the last user message, reading earlier turns as the conversation."""
-        question, history = _split_messages(messages)
+        question, history = _split_messages(messages, self.settings.max_question_chars)
         return self.ask(question, top_k=top_k, history=history)
 
     def stream_chat(self, messages: list[dict[str, str]],
@@ -104,7 +104,7 @@ class QAEngine:
         """Yields text as it is written, then the checked ``Answer``. In LLM mode the text is
         the model's draft (markers numbering sources); the ``Answer`` that follows is what
         to show. In extractive mode the text is the checked answer, sentence by sentence."""
-        question, history = _split_messages(messages)
+        question, history = _split_messages(messages, self.settings.max_question_chars)
         turn = self._begin(question, history, top_k, None, None)
         if self.llm and turn.hits:
             parts = []
@@ -221,9 +221,20 @@ def _validate(question: str, since: date | None, until: date | None,
     return question
 
 
-def _split_messages(messages: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
+def _split_messages(messages: list[dict[str, str]],
+                    max_chars: int) -> tuple[str, list[dict[str, str]]]:
+    """The question (the last message) and the conversation before it. Earlier turns are
+    read too (a follow-up is searched with the previous question), so they are held to the
+    same rules: text, valid Unicode, a question's length (an answer's: ten times that)."""
     if not messages or messages[-1].get("role") != "user":
         raise InvalidInput("the last message must be the user's question")
+    for number, message in enumerate(messages[:-1], start=1):
+        content = message.get("content", "")
+        limit = max_chars if message.get("role") == "user" else 10 * max_chars
+        if not isinstance(content, str) or re.search(r"[\ud800-\udfff]", content):
+            raise InvalidInput(f"message {number} is not valid Unicode text")
+        if len(content) > limit:
+            raise InvalidInput(f"message {number} is longer than {limit} characters")
     return messages[-1].get("content", ""), messages[:-1]
 
 

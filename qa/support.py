@@ -2,7 +2,9 @@
 
 The score mixes lexical coverage (the claim's stemmed content words found in the evidence,
 names and numbers counting double) with the embedding cosine of claim and evidence, then
-caps it when the claim has a number the evidence lacks or negates what the evidence says.
+caps it when the claim has a number the evidence lacks, negates what the evidence says,
+uses the opposite word ("rose" for "fell"), or states as fact what the evidence only
+reports someone as saying.
 ``SUPPORTED`` is the threshold calibrated on ``eval/datasets/support_dev.jsonl``.
 """
 
@@ -12,10 +14,23 @@ import re
 
 import numpy as np
 
-from qa.terms import capitalised_names, has_negation, missing_from, names_in, numbers, terms
+from qa.terms import (
+    capitalised_names,
+    contradicting_words,
+    has_negation,
+    missing_from,
+    names_in,
+    numbers,
+    plain_statements,
+    reports_speech,
+    terms,
+)
 
 SUPPORTED = 0.74
 LEXICAL_WEIGHT = 0.6
+PLAIN_COVERAGE = 0.8
+"""Share of a claim the evidence must state as its own (not as reported speech) for the
+claim to go unattributed."""
 _ATTRIBUTION = re.compile(
     r"^\s*(according to [^,:]{1,120}[,:]|[^,:]{1,120}\b(said|says|claimed|claims|wrote|posted|"
     r"stated|argued|alleged)( that)?[,:]?)\s*",
@@ -58,4 +73,9 @@ def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
         score = min(score, 0.45)
     if has_negation(core) != has_negation(evidence):
         score *= 0.75
+    if contradicting_words(core, evidence):  # "rose" where the evidence says "fell"
+        score = min(score, 0.5)
+    if (reports_speech(evidence) and core == claim and not reports_speech(claim)
+            and lexical_coverage(core, plain_statements(evidence)) < PLAIN_COVERAGE):
+        score = min(score, 0.6)  # what a source only says, stated as plain fact
     return round(min(1.0, score), 4)

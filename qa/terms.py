@@ -65,6 +65,59 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+# Words that report what someone says or believes rather than state it: evidence holding
+# one supports the claim only when the claim keeps the attribution.
+REPORTING = frozenset(words("""said says say saying told tells warned warns wrote writes
+claimed claims claiming claim alleged alleges allegedly alleging accused accuses accusing
+according reportedly believed believes feared fears insisted insists argued argues argue
+complained suspected rumored rumoured purportedly""")) | frozenset({"according"})
+# Pairs of opposite words ("rose" vs "fell"): a claim with one, over evidence with only the
+# other, says the opposite of it.
+_OPPOSITES = [("rise", "fall"), ("rose", "fell"), ("risen", "fallen"), ("rising", "falling"),
+              ("increase", "decrease"), ("increased", "decreased"), ("increasing", "decreasing"),
+              ("grow", "shrink"), ("grew", "shrank"), ("growing", "shrinking"),
+              ("gain", "loss"), ("gained", "lost"), ("win", "lose"), ("won", "lost"),
+              ("higher", "lower"), ("highest", "lowest"), ("more", "fewer"),
+              ("larger", "smaller"), ("largest", "smallest"), ("above", "below"),
+              ("before", "after"), ("support", "oppose"), ("supported", "opposed"),
+              ("supports", "opposes"), ("accept", "reject"), ("accepted", "rejected"),
+              ("approve", "reject"), ("approved", "rejected"), ("allow", "ban"),
+              ("allowed", "banned"), ("east", "west"), ("north", "south"),
+              ("eastern", "western"), ("northern", "southern"), ("first", "last"),
+              ("grows", "slows"), ("strong", "weak"), ("stronger", "weaker"),
+              ("up", "down"), ("open", "close"), ("opened", "closed"), ("raise", "cut"),
+              ("raised", "cut"), ("boost", "cut"), ("expand", "scrap"), ("better", "worse"),
+              ("best", "worst"), ("profit", "loss"), ("surplus", "deficit")]
+OPPOSITES = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+
+
+_REPORTED = "|".join(sorted(REPORTING, key=len, reverse=True))
+_TRAILING_SPEAKER = re.compile(
+    rf"^(?P<said>.+),\s*(?P<who>[^,]{{0,80}}?\b(?:{_REPORTED})\b[^,]{{0,60}})$", re.I | re.S)
+_INLINE_REPORT = re.compile(rf"\b(?:{_REPORTED})\b[^,.;:]*", re.I)
+
+
+def reports_speech(text: str) -> bool:
+    """Whether ``text`` reports what someone says, claims or believes."""
+    return bool(REPORTING.intersection(words(text.lower())))
+
+
+def plain_statements(text: str) -> str:
+    """``text`` without what it only reports: a sentence ending ", officials said." is all
+    reported; after "claiming", "alleged", "said that" … the clause up to the next comma is."""
+    kept = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        trailing = _TRAILING_SPEAKER.match(sentence.rstrip(" .!?\"”’'"))
+        kept.append(trailing["who"] if trailing else _INLINE_REPORT.sub(" ", sentence))
+    return " ".join(kept)
+
+
+def contradicting_words(claim: str, evidence: str) -> set[str]:
+    """Words of the claim whose opposite the evidence uses instead of them."""
+    said, found = set(words(claim.lower())), set(words(evidence.lower()))
+    return {w for w in said if w in OPPOSITES and OPPOSITES[w] in found and w not in found}
+
+
 def has_negation(text: str) -> bool:
     lowered = text.lower()
     return bool(NEGATIONS.intersection(words(lowered))) or "n't" in lowered or "n’t" in lowered

@@ -172,3 +172,12 @@ def test_an_inline_post_is_attributed(engine: QAEngine) -> None:
     answer = engine.ask("How much snow is expected in Boston?")
     assert answer.answer.startswith("According to a post by NWS Boston (@NWSBoston), “Snowfall")
     check_invariants(answer, engine)
+
+
+def test_earlier_turns_of_a_chat_are_validated(seeded: QAEngine) -> None:
+    follow_up = {"role": "user", "content": "What about it?"}
+    with pytest.raises(InvalidInput, match="message 1 is not valid Unicode"):
+        seeded.chat([{"role": "user", "content": "\ud800 shootout"}, follow_up])
+    with pytest.raises(InvalidInput, match="message 2 is longer than 20000 characters"):
+        seeded.chat([{"role": "user", "content": "Who died?"},
+                     {"role": "assistant", "content": "x" * 20001}, follow_up])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -13,8 +15,14 @@ from tests.sse import events
 QUESTION = "How many people died in the shootout?"
 
 
+def post_json(url: str, body: object) -> httpx.Response:
+    """POST ``body`` as ASCII JSON, so lone surrogates travel escaped as a client may send them."""
+    return httpx.post(url, content=json.dumps(body), timeout=30,
+                      headers={"content-type": "application/json"})
+
+
 def ask(url: str, **body: object) -> httpx.Response:
-    return httpx.post(f"{url}/api/ask", json=body, timeout=30)
+    return post_json(f"{url}/api/ask", body)
 
 
 def assert_error(response: httpx.Response, status: int, kind: str, says: str = "") -> None:
@@ -56,8 +64,10 @@ def test_ask_date_filter_excludes_articles_without_a_matching_date(seeded_url: s
 
 
 @pytest.mark.parametrize(("body", "status", "kind", "says"), [
-    ({"question": ""}, 422, "invalid_input", "empty"),
+    ({"question": ""}, 422, "invalid_request", "question"),
+    ({"question": " \n "}, 422, "invalid_request", "question"),
     ({"question": "x" * 2001}, 422, "invalid_input", "2000 characters"),
+    ({"question": "Who died? \ud800"}, 422, "invalid_request", "unicode string"),
     ({"question": QUESTION, "top_k": 0}, 422, "invalid_request", "top_k"),
     ({"question": QUESTION, "since": "2023-10-01", "until": "2023-09-01"}, 422,
      "invalid_input", "since is after until"),
@@ -92,6 +102,10 @@ def test_malformed_and_mistyped_bodies(seeded_url: str) -> None:
 def test_unknown_routes_and_methods_are_json_errors(seeded_url: str) -> None:
     assert_error(httpx.get(f"{seeded_url}/api/nothing"), 404, "not_found")
     assert_error(httpx.put(f"{seeded_url}/health"), 405, "method_not_allowed")
+    put = httpx.put(f"{seeded_url}/api/articles/some-id")
+    assert_error(put, 405, "method_not_allowed")
+    assert put.headers["allow"] == "DELETE, GET"  # every route on the path, not the first
+    assert httpx.put(f"{seeded_url}/api/articles").headers["allow"] == "GET, POST"
     assert_error(httpx.get(f"{seeded_url}/api/articles/no-such-id"), 404, "not_found",
                  "no-such-id")
 
@@ -133,6 +147,18 @@ def test_chat_stream_rejects_bad_input_before_streaming(seeded_url: str) -> None
     assert_error(response, 422, "invalid_input", "empty")
 
 
+@pytest.mark.parametrize("route", ["/api/chat", "/v1/chat/completions"])
+def test_earlier_turns_are_held_to_the_same_rules(seeded_url: str, route: str) -> None:
+    follow_up = {"role": "user", "content": "What about it?"}
+    for first, says in (("\ud800 shootout", "nicode"),  # by the schema or by the engine
+                        ("x" * 2001, "message 1 is longer than 2000 characters")):
+        for stream in (False, True):
+            body = {"messages": [{"role": "user", "content": first}, follow_up],
+                    "stream": stream}
+            response = post_json(f"{seeded_url}{route}", body)
+            assert response.status_code == 422 and says in response.json()["error"]["message"]
+
+
 def test_openapi_documents_every_route_and_the_error_body(seeded_url: str) -> None:
     schema = httpx.get(f"{seeded_url}/openapi.json").json()
     assert {"/health", "/api/ask", "/api/chat", "/v1/chat/completions", "/v1/models",
@@ -142,6 +168,8 @@ def test_openapi_documents_every_route_and_the_error_body(seeded_url: str) -> No
             default = operation["responses"]["default"]
             assert default["content"]["application/json"]["schema"]["$ref"].endswith(
                 "/ErrorBody")
+    question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+    assert question["maxLength"] == 2000 and question["minLength"] == 1
     upload = schema["paths"]["/api/articles"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(upload)
     assert "ArticleIn" in schema["components"]["schemas"]

@@ -127,6 +127,10 @@ def test_listing_is_paginated(serve: Callable[..., str]) -> None:
                  "limit")
     assert_error(httpx.get(f"{url}/api/articles", params={"offset": -1}), 422,
                  "invalid_request", "offset")
+    assert_error(httpx.get(f"{url}/api/articles", params={"offset": 2**40}), 422,
+                 "invalid_request", "offset")
+    beyond = httpx.get(f"{url}/api/articles", params={"offset": 10**9}).json()
+    assert beyond["articles"] == [] and beyond["total"] == 5
 
 
 @pytest.fixture

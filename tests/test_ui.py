@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import chromium
-from tests.fake_llm import ScriptedLLM, reply_citing
+from tests.fake_llm import ScriptedLLM, Step, reply_citing
 from tests.test_api import QUESTION
 
 ANSWERED = ".msg.assistant:not(.streaming):not(.user)"
@@ -84,7 +85,8 @@ def test_follow_up_uses_the_conversation(seeded_url: str) -> None:
 def test_hostile_article_text_renders_inert(serve: Callable[..., str]) -> None:
     url = serve(seed=False)
     title = 'Harbour <img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
-    text = ("The harbour of Bergen reopened on Monday after a storm closed it for three days. "
+    text = ("Ferry traffic 🚢🚢 was busy 😀 all summer on the fjords. "
+            "The harbour of Bergen reopened on Monday after a storm closed it for three days. "
             "<script>window.__pwned=3</script> <img src=x onerror=window.__pwned=4> "
             "Officials said the storm damaged two piers.")
     article = {"title": title, "text": text, "source": "<b onmouseover=alert(5)>Gazette</b>",
@@ -139,3 +141,28 @@ def test_llm_answers_stream_in_and_unsupported_sentences_are_marked(
         supported = message.find_element(By.CSS_SELECTOR, ".sentence:not(.unsupported)")
         assert supported.text == "Four people died in the shootout\u2009[1]."
         assert "death of four people" in open_citation(driver, message)
+
+
+def test_new_chat_drops_the_answer_still_streaming(serve: Callable[..., str],
+                                                   llm: ScriptedLLM) -> None:
+    url = serve(llm_base_url=llm.url, llm_model="scripted", llm_timeout=10.0,
+                llm_max_retries=0)
+    llm.script.append(Step(content="Too late [1].", delay=2.0))
+    reply_citing(llm, "NATO approved more forces for Kosovo [{s}].",
+                 s="NATO has approved the deployment")
+    with chromium() as driver:
+        driver.get(url)
+        WebDriverWait(driver, 20).until(
+            lambda d: "article" in d.find_element(By.ID, "status").text)
+        driver.find_element(By.ID, "question").send_keys(QUESTION + Keys.ENTER)
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".streaming"))
+        driver.find_element(By.ID, "new-chat").click()
+        box = driver.find_element(By.ID, "question")
+        box.send_keys("What did NATO approve?" + Keys.ENTER)
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ANSWERED))
+        time.sleep(2.5)  # let the dropped question's delayed upstream reply come back
+        answers = driver.find_elements(By.CSS_SELECTOR, ".msg.assistant")
+        assert len(answers) == 1 and "NATO approved" in answers[0].text
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".msg.user")) == 1
+    second = llm.requests[-1]["messages"]
+    assert [m["role"] for m in second] == ["system", "user"]  # no turn of the dropped chat

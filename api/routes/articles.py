@@ -29,6 +29,7 @@ from qa.models import Article, IngestReport
 router = APIRouter(prefix="/api/articles", tags=["articles"])
 
 MAX_FILES = 100
+MAX_OFFSET = 10**9  # Chroma overflows on offsets from 2**32
 _UPLOAD_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"anyOf": [
         {"$ref": "#/components/schemas/ArticleIn"},
@@ -40,7 +41,7 @@ _UPLOAD_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
 
 @router.get("")
 def list_articles(engine: Engine, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> ArticlePage:
+                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> ArticlePage:
     """A page of the stored articles (metadata only), and how many there are in all."""
     rows = engine.list_articles(limit=limit, offset=offset)
     return ArticlePage(articles=[ArticleSummary(**row) for row in rows],
@@ -69,7 +70,7 @@ async def add_articles(request: Request, engine: Engine) -> IngestResult:
     article changes nothing; an edited one replaces its earlier version."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
-        items = _from_json(await request.body())
+        items = await run_in_threadpool(_from_json, await request.body())
     elif kind == "multipart/form-data":
         items = await _from_upload(request, engine.settings.max_upload_bytes)
     else:

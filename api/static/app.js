@@ -6,6 +6,9 @@ const $ = (id) => document.getElementById(id);
 const history = [];
 const articles = new Map();
 let busy = false;
+let conversation = 0; // bumped by "New chat": replies to an older conversation are dropped
+let pending = null; // the AbortController of the answer being streamed
+let reading = 0; // the latest citation opened: a slower earlier one must not overwrite it
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -86,7 +89,8 @@ function renderSources(citations) {
     const meta = [c.source, c.published_at].filter(Boolean).join(", ");
     row.append(open);
     if (meta) row.append(el("span", "meta", ` — ${meta}`));
-    const quote = c.quote.length > 180 ? `${c.quote.slice(0, 177)}…` : c.quote;
+    const chars = Array.from(c.quote);
+    const quote = chars.length > 180 ? `${chars.slice(0, 177).join("")}…` : c.quote;
     row.append(el("q", "quote", quote));
     list.append(row);
   }
@@ -110,6 +114,7 @@ async function fetchArticle(id) {
 }
 
 async function openCitation(citation) {
+  const ticket = ++reading;
   const reader = $("reader");
   reader.hidden = false;
   $("reader-title").textContent = citation.title;
@@ -120,9 +125,10 @@ async function openCitation(citation) {
   try {
     article = await fetchArticle(citation.article_id);
   } catch (err) {
-    text.textContent = `Could not load the article: ${err.message}`;
+    if (ticket === reading) text.textContent = `Could not load the article: ${err.message}`;
     return;
   }
+  if (ticket !== reading) return;
   $("reader-title").textContent = article.title;
   const meta = $("reader-meta");
   const byline = article.authors.length ? `By ${article.authors.join(", ")}` : "";
@@ -136,10 +142,12 @@ async function openCitation(citation) {
     if (meta.textContent) meta.append(document.createTextNode(" · "));
     meta.append(link);
   }
-  const mark = el("mark", "", article.text.slice(citation.start, citation.end));
+  // Offsets count code points (as Python does); JavaScript strings count UTF-16 units.
+  const chars = Array.from(article.text);
+  const mark = el("mark", "", chars.slice(citation.start, citation.end).join(""));
   mark.id = "highlight";
-  text.replaceChildren(document.createTextNode(article.text.slice(0, citation.start)), mark,
-                       document.createTextNode(article.text.slice(citation.end)));
+  text.replaceChildren(document.createTextNode(chars.slice(0, citation.start).join("")), mark,
+                       document.createTextNode(chars.slice(citation.end).join("")));
   mark.scrollIntoView({ block: "center" });
 }
 
@@ -170,6 +178,9 @@ async function readEvents(response, onEvent) {
 async function ask(question) {
   busy = true;
   $("send").disabled = true;
+  const mine = conversation;
+  pending = new AbortController();
+  articles.clear(); // an article may have been edited since it was last read
   addMessage("user", question);
   const item = addMessage("assistant streaming", "");
   const messages = [...history, { role: "user", content: question }];
@@ -179,6 +190,7 @@ async function ask(question) {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify({ messages, stream: true }),
+      signal: pending.signal,
     });
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
@@ -191,15 +203,18 @@ async function ask(question) {
       else if (name === "error") throw new Error(data.error.message);
     });
     if (!answer) throw new Error("the answer stream ended early");
+    if (mine !== conversation) return;
     renderAnswer(item, answer);
     history.push({ role: "user", content: question },
                  { role: "assistant", content: answer.answer });
   } catch (err) {
-    showError(item, `Error: ${err.message}`);
+    if (mine === conversation) showError(item, `Error: ${err.message}`);
   } finally {
-    busy = false;
-    $("send").disabled = false;
-    item.scrollIntoView({ block: "end" });
+    if (mine === conversation) {
+      busy = false;
+      $("send").disabled = false;
+      item.scrollIntoView({ block: "end" });
+    }
   }
 }
 
@@ -218,6 +233,10 @@ function start() {
     }
   });
   $("new-chat").addEventListener("click", () => {
+    conversation += 1;
+    if (pending) pending.abort();
+    busy = false;
+    $("send").disabled = false;
     history.length = 0;
     $("messages").replaceChildren();
     $("empty").hidden = false;
