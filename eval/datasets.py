@@ -115,7 +115,7 @@ def gold_set(path: Path | None = None, corpus: Path | None = None,
         else:
             articles.append(item)
     dataset = Dataset(name, articles, read_questions(path), failures,
-                      about=f"{path.name} over {corpus}")
+                      about=f"{path.name} over {corpus.name}/")
     for question in dataset.questions:
         missing = [g for g in question.gold if not dataset.locate(Question(
             question.id, "", True, gold=[g]))]

@@ -115,15 +115,19 @@ def _plots(result: dict[str, Any], folder: Path) -> list[Path]:
     shown = ["retrieval_hit@k", "answer_contains_reference", "answer_cites_gold",
              "citation_recall", "citation_precision", "faithfulness"]
     kinds = list(result["by_type"])
-    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(kinds) + 2), 4))
-    width = 0.8 / len(shown)
+    refused = [sum(1 for q in result["per_question"] if q["type"] == k and q["refused"]) /
+               max(1, sum(1 for q in result["per_question"] if q["type"] == k)) for k in kinds]
+    fig, ax = plt.subplots(figsize=(max(7, 1.5 * len(kinds) + 3), 4))
+    width = 0.8 / (len(shown) + 1)
     for i, name in enumerate(shown):
         values = [result["by_type"][k][name]["value"] or 0 for k in kinds]
         ax.bar([x + i * width for x in range(len(kinds))], values, width, label=name)
+    ax.bar([x + len(shown) * width for x in range(len(kinds))], refused, width,
+           label="share refused", color="0.6")
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(kinds))], kinds, rotation=20)
     ax.set_ylim(0, 1.05)
-    ax.set_title(f"{result['dataset']}: metrics per question type")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"{result['dataset']}: metrics per question type (missing bar: n/a or 0)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(folder / "by_type.png", dpi=100)
     plt.close(fig)

@@ -26,7 +26,7 @@ def score_question(question: Question, record: dict[str, Any], dataset: Dataset,
     if answer is None:
         return row | {"refused": None}
     refused = bool(answer["refused"])
-    row |= {"refused": refused, "answer": answer["answer"]}
+    row["refused"] = refused  # the answer's text stays in the run folder, not in reports
     gold = [(s.article_id, s.start, s.end) for s in dataset.locate(question)]
     if gold:
         retrieved = [(r["article_id"], r["start"], r["end"]) for r in answer["retrieved"]]
