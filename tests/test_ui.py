@@ -139,7 +139,7 @@ def test_llm_answers_stream_in_and_unsupported_sentences_are_marked(
         assert [f.text for f in flagged] == ["Nine others were hurt.(not supported by the "
                                              "articles)"]
         supported = message.find_element(By.CSS_SELECTOR, ".sentence:not(.unsupported)")
-        assert supported.text == "Four people died in the shootout\u2009[1]."
+        assert supported.text == "Four people died in the shootout\u202f[1]."
         assert "death of four people" in open_citation(driver, message)
 
 

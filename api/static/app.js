@@ -63,7 +63,7 @@ function renderAnswer(item, answer) {
     const [main, stop] = match && sentence.citations.length ? [match[1], match[2]]
                                                            : [sentence.text, ""];
     span.append(document.createTextNode(main));
-    if (sentence.citations.length) span.append(document.createTextNode("\u2009"));
+    if (sentence.citations.length) span.append(document.createTextNode("\u202f"));
     for (const n of sentence.citations) {
       if (byId.has(n)) span.append(citeButton(byId.get(n)));
     }
