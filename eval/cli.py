@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="ask a running articleqa service at this URL")
     parser.add_argument("--run-dir", type=Path, help="where the store and answers are kept "
                         "(default .articleqa-eval/DATASET)")
-    parser.add_argument("--fresh", action="store_true", help="ask every question again")
+    parser.add_argument("--api-key", help="--url: the service's QA_API_KEY (to add the corpus)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="empty the run's store and ask every question again")
     parser.add_argument("--report", type=Path, help="report folder (default eval/reports/DATASET)")
     parser.add_argument("--baseline", type=Path,
                         help="baseline to compare with (default eval/baselines/DATASET.json)")
@@ -53,6 +55,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         thresholds = [report.parse_threshold(spec) for spec in args.fail_under]
+        if args.save_baseline and args.limit:
+            raise ValueError("--save-baseline with --limit would make a partial run the "
+                             "baseline; run without --limit")
         dataset = _load(args)
     except DataMissing as exc:
         print(f"articleqa eval: skipped {args.dataset}: {exc}", file=sys.stderr)
@@ -64,7 +69,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     baseline_path = args.baseline or HERE / "baselines" / f"{dataset.name}.json"
     comparison = None
     if baseline_path.is_file() and not args.save_baseline:
-        comparison = report.compare(result, json.loads(baseline_path.read_text()))
+        baseline = json.loads(baseline_path.read_text())
+        differs = report.incomparable(result, baseline)
+        if differs:
+            print(f"not compared with {baseline_path}: {differs}", file=sys.stderr)
+        else:
+            comparison = report.compare(result, baseline)
     print(report.summary_table(result))
     judge = result["judge"]
     print(f"\njudge: {judge['judge']}, accuracy {report.fmt(judge.get('accuracy'))} on "
@@ -76,8 +86,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"\nreport: {', '.join(str(p) for p in written)}")
     if args.save_baseline:
         baseline_path.parent.mkdir(parents=True, exist_ok=True)
-        keep = {k: result[k] for k in ("dataset", "about", "asker", "config", "finished",
-                                       "metrics", "judge")}
+        keep = {k: result[k] for k in ("dataset", "about", "asker", "config", "questions",
+                                       "finished", "metrics", "judge")}
         baseline_path.write_text(json.dumps(keep, indent=2, ensure_ascii=False) + "\n")
         print(f"baseline saved: {baseline_path}")
     failed = report.failures(result, thresholds)
@@ -110,20 +120,28 @@ def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dic
     if args.limit and dataset.name == "seed":
         dataset.questions = dataset.questions[:args.limit]
     run_dir = args.run_dir or Path(".articleqa-eval") / dataset.name
+    reset = runner.prepare(run_dir, dataset, {"embedder": settings.embedder,
+                                              "model": settings.embed_model}, args.fresh)
     engine = QAEngine(settings.model_copy(update={"data_dir": run_dir / "store"}))
-    asker: runner.Asker = (runner.OverHTTP(args.url, settings.api_key) if args.url
+    judge = judges.build_judge(args.judge, engine)  # before the long part: fail early
+    asker: runner.Asker = (runner.OverHTTP(args.url, args.api_key) if args.url
                            else runner.InProcess(engine))
     print(f"{dataset.name}: {dataset.about}; {len(dataset.questions)} questions; asking "
-          f"{asker.label}", file=sys.stderr)
+          f"{asker.label}" + (f"; new {' and '.join(reset)}" if reset else ""),
+          file=sys.stderr)
     with tqdm(total=len(dataset.articles), unit=" articles", desc="ingesting", disable=None,
               leave=False) as bar:
         counts = asker.ingest(dataset.articles, bar.update)
     print(f"corpus: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} "
           f"unchanged, {counts['failed'] + len(dataset.failures)} failed", file=sys.stderr)
+    if isinstance(asker, runner.OverHTTP):
+        held = asker.held_articles()
+        if held > len(dataset.articles):
+            print(f"warning: the service holds {held} articles, {held - len(dataset.articles)}"
+                  " more than this corpus: answers may come from them", file=sys.stderr)
     with tqdm(total=len(dataset.questions), unit=" questions", desc="asking", disable=None,
               leave=False) as bar:
-        records = runner.run(dataset, asker, run_dir, args.fresh, lambda _: bar.update())
-    judge = judges.build_judge(args.judge, engine)
+        records = runner.run(dataset, asker, run_dir, lambda _: bar.update())
     rows = [score.score_question(q, r, dataset, judge)
             for q, r in zip(dataset.questions, records, strict=True)]
     return {

@@ -8,6 +8,7 @@ from third-party data read by path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class Question:
     reference: str = ""
     gold: list[str] = field(default_factory=list)
     type: str = "question"
+    sources: list[str] | None = None
+    """Ids of the articles its gold spans are looked for in (None: the whole corpus)."""
 
 
 @dataclass
@@ -50,33 +53,49 @@ class Dataset:
     questions: list[Question]
     failures: list[LoadFailure] = field(default_factory=list)
     about: str = ""
-    gold_case_sensitive: bool = True
+    gold_whole_words: bool = False
+    """Gold spans are answer strings matched as whole words in any case (RealTimeQA), not
+    exact substrings."""
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for question in self.questions:
+            if question.id in seen:
+                raise ValueError(f"{self.name}: question id {question.id!r} is used twice")
+            seen.add(question.id)
 
     @cached_property
     def _texts(self) -> dict[str, str]:
-        """Article texts by id, lower-cased when gold spans are matched regardless of case
-        (lower-casing keeps offsets for the texts here; checked in ``locate``)."""
-        return {a.id: a.text if self.gold_case_sensitive else a.text.lower()
-                for a in self.articles}
-
-    def text_of(self, article_id: str) -> str:
-        return self._original.get(article_id, "")
-
-    @cached_property
-    def _original(self) -> dict[str, str]:
         return {a.id: a.text for a in self.articles}
 
+    def text_of(self, article_id: str) -> str:
+        return self._texts.get(article_id, "")
+
+    def fingerprint(self) -> dict[str, str]:
+        """Hashes of the corpus and of the questions: a run over other data starts afresh."""
+        corpus = hashlib.sha256()
+        for article in sorted(self.articles, key=lambda a: a.id):
+            corpus.update(f"{article.id}\0{article.title}\0{article.text}\0".encode())
+        asked = hashlib.sha256()
+        for q in self.questions:
+            asked.update(json.dumps([q.id, q.question, q.answerable, q.reference, q.gold],
+                                    ensure_ascii=False).encode())
+        return {"corpus": corpus.hexdigest()[:16], "questions": asked.hexdigest()[:16]}
+
     def locate(self, question: Question) -> list[Span]:
-        """Every place in the corpus where a gold span of ``question`` occurs."""
+        """Every place where a gold span of ``question`` occurs, in its own articles when
+        it names them, else in the whole corpus."""
+        where = (self._texts.items() if question.sources is None else
+                 [(i, self._texts[i]) for i in question.sources if i in self._texts])
         found = []
         for text in question.gold:
-            needle = text if self.gold_case_sensitive else text.lower()
-            if not needle.strip():
+            if not text.strip():
                 continue
-            pattern = re.compile(re.escape(needle))
-            for article_id, haystack in self._texts.items():
-                if len(haystack) != len(self._original[article_id]):
-                    continue  # lower-casing changed the length: offsets would not hold
+            if self.gold_whole_words:
+                pattern = re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I)
+            else:
+                pattern = re.compile(re.escape(text))
+            for article_id, haystack in where:
                 found += [Span(article_id, m.start(), m.end())
                           for m in pattern.finditer(haystack)]
         return found

@@ -46,11 +46,13 @@ def contains_reference(answer: str, reference: str) -> float:
 
 def first_hit_rank(retrieved: Sequence[tuple[str, int, int]],
                    gold: Sequence[tuple[str, int, int]]) -> int | None:
-    """1-based rank of the first retrieved passage ``(article_id, start, end)`` that overlaps
-    a gold span ``(article_id, start, end)``; None when none does."""
+    """1-based rank of the first retrieved passage ``(article_id, start, end)`` that holds
+    at least half of a gold span ``(article_id, start, end)``; None when none does."""
     for rank, (article, start, end) in enumerate(retrieved, start=1):
-        if any(a == article and start < g_end and g_start < end for a, g_start, g_end in gold):
-            return rank
+        for a, g_start, g_end in gold:
+            overlap = min(end, g_end) - max(start, g_start)
+            if a == article and overlap > 0 and 2 * overlap >= g_end - g_start:
+                return rank
     return None
 
 
@@ -87,7 +89,7 @@ def citation_scores(sentences: Sequence[tuple[str, Sequence[str]]],
             rest = [q for j, q in enumerate(quotes) if j != i]
             relevant += entails(claim, quote) or not (rest and entails(claim, " ".join(rest)))
     recall = supported / len(sentences)
-    precision = relevant / cited if cited else None
+    precision = relevant / cited if cited else 0.0  # ALCE: an answer citing nothing scores 0
     return recall, precision
 
 

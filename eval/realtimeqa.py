@@ -5,11 +5,13 @@ an empty result and a message, never an error."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from eval.datasets import DataMissing, Dataset, Question
-from qa.articles import LoadFailure, make_article
+from qa.articles import LoadFailure, canonical_url, make_article
 from qa.errors import ArticleParseError
 from qa.models import Article
 
@@ -21,49 +23,73 @@ def weeks(root: Path) -> list[str]:
     return sorted(p.name.split("_")[0] for p in root.glob("*_qa.jsonl")) if root.is_dir() else []
 
 
-def corpus(root: Path, chosen: list[str]) -> Iterator[Article | LoadFailure]:
-    """The search results of the chosen weeks, de-duplicated by URL, with publish dates."""
-    seen: set[str] = set()
+def _results(root: Path, chosen: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(question_id, search result) of the chosen weeks, in file order."""
     for week in chosen:
         for line in (root / f"{week}_gcs.jsonl").read_text().splitlines():
-            for result in json.loads(line).get("search_result", []):
-                url = result.get("url")
-                if not url or url in seen:
-                    continue
-                seen.add(url)
-                try:
-                    yield make_article(
-                        title=result.get("title") or "", text=result.get("text") or "", url=url,
-                        published_at=result.get("publish_date") or None,
-                        authors=result.get("authors"),
-                    )
-                except ArticleParseError as exc:
-                    yield LoadFailure(url, str(exc))
+            row = json.loads(line)
+            for result in row.get("search_result") or []:
+                if result.get("url"):
+                    yield f"{week}:{row.get('question_id')}", result
+
+
+def corpus(root: Path, chosen: list[str]) -> Iterator[Article | LoadFailure]:
+    """The search results of the chosen weeks, de-duplicated by URL (the longest text of a
+    URL seen more than once: some copies are empty), with publish dates."""
+    best: dict[str, dict[str, Any]] = {}
+    for _, result in _results(root, chosen):
+        kept = best.get(result["url"])
+        if kept is None or len(result.get("text") or "") > len(kept.get("text") or ""):
+            best[result["url"]] = result
+    for url, result in best.items():
+        try:
+            yield make_article(
+                title=result.get("title") or "", text=result.get("text") or "", url=url,
+                published_at=result.get("publish_date") or None, authors=result.get("authors"))
+        except ArticleParseError as exc:
+            yield LoadFailure(url, str(exc))
 
 
 def questions(root: Path, chosen: list[str]) -> list[dict[str, str]]:
-    """Each question with its right choice's text as the reference answer."""
+    """Each question with its right choice's text as the reference answer; ``id`` is
+    ``WEEK-LINE`` (the files repeat some ``question_id`` values)."""
     out = []
     for week in chosen:
-        for line in (root / f"{week}_qa.jsonl").read_text().splitlines():
+        for line_number, line in enumerate((root / f"{week}_qa.jsonl").read_text().splitlines()):
             row = json.loads(line)
-            out.append({"id": row["question_id"], "question": row["question_sentence"],
-                        "reference": row["choices"][int(row["answer"][0])], "week": week})
+            out.append({"id": f"{week}-{line_number:02d}", "question": row["question_sentence"],
+                        "reference": row["choices"][int(row["answer"][0])], "week": week,
+                        "key": f"{week}:{row['question_id']}"})
     return out
 
 
-DEFAULT_WEEKS = ["20230106", "20230203", "20230303", "20230407", "20230505", "20230602",
+DEFAULT_WEEKS = ["20230120", "20230203", "20230303", "20230407", "20230505", "20230602",
                  "20230707", "20230804", "20230901"]
-"""The default subset: the first quiz week of each month, January to September 2023."""
+"""The default subset: the first quiz week of each month, January to September 2023, except
+in January, whose first two weeks calibrated ``QA_ANSWER_THRESHOLD`` (the third instead)."""
+_UNLOCATABLE = {"true", "false", "yes", "no", "none of the above"}
+
+
+def locatable(reference: str) -> bool:
+    """Whether an answer can be found in text by its words: not a bare number, true/false,
+    or a word too short to tell from others."""
+    text = reference.strip().lower()
+    return len(text) >= 3 and bool(re.search(r"[a-z]", text)) and text not in _UNLOCATABLE
+
+
+def _mentions(reference: str, text: str) -> bool:
+    return bool(re.search(rf"(?<!\w){re.escape(reference)}(?!\w)", text, re.I))
 
 
 def dataset(root: Path = DEFAULT_DIR, chosen: list[str] | None = None,
             limit: int | None = None) -> Dataset:
-    """The chosen weeks' search results as the corpus. Answerable questions: those weeks'
-    questions whose right choice occurs in the corpus (gold = its occurrences). Refusal
-    cases: the questions of the week after each chosen week (news the corpus predates)
-    whose right choice occurs nowhere in it. Other questions are left out: their answer may
-    be in the corpus in other words, so neither right nor refusal can be scored."""
+    """The chosen weeks' search results as the corpus. Answerable: those weeks' questions
+    whose right choice occurs, as whole words, in the question's own search results (the
+    gold spans: those occurrences). Refusal cases: the questions of the week after each
+    chosen week (news the corpus predates) whose right choice occurs nowhere in it. Left
+    out: questions whose answer cannot be told apart in text (numbers, true/false), and
+    those whose answer may be in the corpus in other words, so that neither a right answer
+    nor a refusal can be scored."""
     if root.is_file():  # one week's *_qa.jsonl (or *_gcs.jsonl): that week
         root, chosen = root.parent, [root.name.split("_")[0]]
     available = weeks(root)
@@ -74,26 +100,37 @@ def dataset(root: Path = DEFAULT_DIR, chosen: list[str] | None = None,
     unknown = sorted(set(chosen) - set(available))
     if unknown:
         raise ValueError(f"no RealTimeQA week {', '.join(unknown)} in {root}")
-    articles, failures = [], []
+    articles: list[Article] = []
+    failures: list[LoadFailure] = []
     for item in corpus(root, chosen):
-        if isinstance(item, LoadFailure):
-            failures.append(item)
-        else:
+        if isinstance(item, Article):
             articles.append(item)
-    text = "\n".join(a.text.lower() for a in articles)
-    later = [available[available.index(w) + 1] for w in chosen
-             if available.index(w) + 1 < len(available)]
+        else:
+            failures.append(item)
+    by_url = {a.url: a.id for a in articles}
+    sources: dict[str, list[str]] = {}
+    for key, result in _results(root, chosen):
+        article_id = by_url.get(canonical_url(result["url"]))
+        if article_id and article_id not in sources.setdefault(key, []):
+            sources[key].append(article_id)
+    texts = {a.id: a.text for a in articles}
     asked: list[Question] = []
     for row in questions(root, chosen):
-        if row["reference"].lower() in text:
+        own = sources.get(row["key"], [])
+        if locatable(row["reference"]) and any(_mentions(row["reference"], texts[i])
+                                               for i in own):
             asked.append(Question(row["id"], row["question"], True, row["reference"],
-                                  [row["reference"]], "in_corpus"))
+                                  [row["reference"]], "in_corpus", sources=own))
+    later = [available[available.index(w) + 1] for w in chosen
+             if available.index(w) + 1 < len(available)]
+    everything = "\n".join(texts.values())
     for row in questions(root, sorted(set(later) - set(chosen))):
-        if row["reference"].lower() not in text:
+        if locatable(row["reference"]) and not _mentions(row["reference"], everything):
             asked.append(Question(row["id"], row["question"], False, row["reference"], [],
                                   "after_corpus"))
     if limit:
         asked = asked[:limit]
-    return Dataset("realtimeqa", articles, asked, failures, gold_case_sensitive=False,
+    refusals = ", ".join(sorted(set(later) - set(chosen))) or "none (every later week is chosen)"
+    return Dataset("realtimeqa", articles, asked, failures, gold_whole_words=True,
                    about=f"RealTimeQA 2023 weeks {', '.join(chosen)}: {len(articles)} "
-                         f"articles; refusal cases from weeks {', '.join(later) or 'none'}")
+                         f"articles; refusal cases from weeks {refusals}")

@@ -41,6 +41,14 @@ def compare(result: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, 
     return rows
 
 
+def incomparable(result: dict[str, Any], baseline: dict[str, Any]) -> str:
+    """Why a run cannot be compared with a baseline ("" when it can)."""
+    for key in ("about", "questions", "config"):
+        if result.get(key) != baseline.get(key):
+            return f"its {key} differs ({baseline.get(key)!r} there)"
+    return ""
+
+
 def comparison_table(rows: list[dict[str, Any]]) -> str:
     lines = ["| metric | baseline | now | change |", "|---|---|---|---|"]
     for r in rows:

@@ -5,6 +5,7 @@ an interrupted run resumes where it stopped."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from qa.errors import QAError
 from qa.models import Answer, Article
 
 HTTP_BATCH = 50
+ANSWERS = "answers.jsonl"
 
 
 class Asker(Protocol):
@@ -56,7 +58,10 @@ class OverHTTP:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
         self.label = f"HTTP {url}"
-        self.health = self._json(self.client.get("/health"))
+        try:
+            self.health = self._json(self.client.get("/health"))
+        except httpx.HTTPError as exc:
+            raise QAError(f"cannot reach the articleqa service at {url}: {exc}") from None
 
     def ingest(self, articles: Sequence[Article],
                progress: Callable[[int], object] | None = None) -> dict[str, int]:
@@ -70,6 +75,9 @@ class OverHTTP:
             if progress:
                 progress(len(batch))
         return counts
+
+    def held_articles(self) -> int:
+        return int(self._json(self.client.get("/health"))["articles"])
 
     def ask(self, question: str) -> Answer:
         return Answer.model_validate(self._json(self.client.post("/api/ask",
@@ -90,25 +98,37 @@ class OverHTTP:
         return response.json()
 
 
-def run(dataset: Dataset, asker: Asker, run_dir: Path, fresh: bool = False,
-        progress: Callable[[Question], object] | None = None) -> list[dict[str, Any]]:
-    """Every question's record (``id``, ``answer``, ``latency_ms``, ``error``); records of a
-    previous run with the same dataset and settings are kept, not asked again."""
+def prepare(run_dir: Path, dataset: Dataset, store_stamp: dict[str, Any],
+            fresh: bool = False) -> list[str]:
+    """Make ``run_dir`` fit this run before anything is ingested: another corpus or
+    embedder (or ``fresh``) empties the store, other questions drop the kept answers.
+    Returns what was reset, to say so."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    answers, stamp_path = run_dir / "answers.jsonl", run_dir / "run.json"
-    stamp = {"dataset": dataset.name, "about": dataset.about, "asker": asker.config()}
-    old = json.loads(stamp_path.read_text()) if stamp_path.exists() else None
-    if fresh or old != stamp:
+    stamp_path = run_dir / "run.json"
+    old = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
+    stamp = {"dataset": dataset.name, **dataset.fingerprint(), "store": store_stamp}
+    reset = []
+    if fresh or any(old.get(k) != stamp[k] for k in ("dataset", "corpus", "store")):
+        shutil.rmtree(run_dir / "store", ignore_errors=True)
+        reset.append("store")
+    if reset or old.get("questions") != stamp["questions"]:
+        (run_dir / ANSWERS).unlink(missing_ok=True)
+        reset.append("answers")
+    stamp_path.write_text(json.dumps(stamp | {"asker": old.get("asker")}, indent=2))
+    return reset
+
+
+def run(dataset: Dataset, asker: Asker, run_dir: Path,
+        progress: Callable[[Question], object] | None = None) -> list[dict[str, Any]]:
+    """Every question's record (``id``, ``answer``, ``latency_ms``, ``error``). Records kept
+    from an earlier run of the same questions by the same asker are not asked again;
+    those that failed are."""
+    answers, stamp_path = run_dir / ANSWERS, run_dir / "run.json"
+    stamp = json.loads(stamp_path.read_text())
+    if stamp.get("asker") != asker.config():
         answers.unlink(missing_ok=True)
-        stamp_path.write_text(json.dumps(stamp, indent=2))
-    done = {}
-    if answers.exists():
-        for line in answers.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:  # a line cut short by the interruption
-                continue
-            done[record["id"]] = record
+        stamp_path.write_text(json.dumps(stamp | {"asker": asker.config()}, indent=2))
+    done = _kept(answers)
     with answers.open("a", encoding="utf-8") as out:
         for question in dataset.questions:
             if question.id not in done or done[question.id].get("error"):
@@ -120,12 +140,32 @@ def run(dataset: Dataset, asker: Asker, run_dir: Path, fresh: bool = False,
     return [done[q.id] for q in dataset.questions]
 
 
+def _kept(answers: Path) -> dict[str, dict[str, Any]]:
+    """The records of an earlier run; a last line cut short by an interruption is dropped
+    from the file, so that the next record starts on a line of its own."""
+    if not answers.exists():
+        return {}
+    text = answers.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]
+        answers.write_text(text, encoding="utf-8")
+    done = {}
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        done[record["id"]] = record
+    return done
+
+
 def _ask(asker: Asker, question: Question) -> dict[str, Any]:
+    """One question's record; any failure is kept in it (and asked again on resume)."""
     started = time.perf_counter()
     try:
         answer: dict[str, Any] | None = asker.ask(question.question).model_dump(mode="json")
         error = None
-    except (QAError, httpx.HTTPError) as exc:
-        answer, error = None, str(exc)
+    except Exception as exc:  # one question's failure must not end the run
+        answer, error = None, f"{type(exc).__name__}: {exc}"
     latency = round((time.perf_counter() - started) * 1000, 1)
     return {"id": question.id, "answer": answer, "latency_ms": latency, "error": error}

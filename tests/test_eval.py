@@ -20,9 +20,11 @@ from qa.engine import QAEngine
 from tests.conftest import ROOT, make_settings
 from tests.fake_llm import ScriptedLLM
 
-FLOORS = ["retrieval_hit@k=0.9", "citation_recall=0.8", "citation_precision=0.8",
-          "faithfulness=0.9", "errors=0"]
-"""CI's thresholds for the seed gold set, a little under the committed baseline."""
+FLOORS = ["retrieval_hit@1=0.7", "retrieval_mrr=0.8", "answer_cites_gold=0.55",
+          "answer_contains_reference=0.3", "refusal_recall=0.3", "citation_recall=0.85",
+          "citation_precision=0.85", "faithfulness=0.9", "errors=0"]
+"""CI's thresholds for the seed gold set, a little under the committed baseline. (hit@k is
+no test here: the seed article has fewer passages than the answerer is given.)"""
 
 
 def evaluate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -70,6 +72,16 @@ def test_fail_under_exits_non_zero_naming_the_metric(seed_run: tuple[Path, Path,
         "articleqa eval: FAIL retrieval_hit@k = ")
     bad = evaluate("--run-dir", str(run_dir), "--fail-under", "speed=3")
     assert bad.returncode == 2 and "METRIC=VALUE" in bad.stderr
+    partial = evaluate("--run-dir", str(run_dir), "--limit", "3", "--save-baseline")
+    assert partial.returncode == 2 and "partial run" in partial.stderr
+
+
+def test_a_run_unlike_the_baseline_is_not_compared(tmp_path: Path) -> None:
+    proc = evaluate("--run-dir", str(tmp_path / "run"), "--report", str(tmp_path / "r"),
+                    "--limit", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert "not compared with" in proc.stderr and "its questions differs" in proc.stderr
+    assert "against" not in proc.stdout
 
 
 def test_an_interrupted_run_resumes_without_asking_again(seed_run: tuple[Path, Path, str],
@@ -120,30 +132,63 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
 
 
 def test_realtimeqa_adapter_picks_answerable_and_refusal_cases(tmp_path: Path) -> None:
-    def week(day: str, question: str, choices: list[str], text: str) -> None:
+    def week(day: str, rows: list[tuple[str, list[str], str]]) -> None:
         write_jsonl(tmp_path / f"{day}_qa.jsonl", [{
-            "question_id": f"{day}_0", "question_sentence": question, "choices": choices,
-            "answer": ["1"]}])
-        write_jsonl(tmp_path / f"{day}_gcs.jsonl", [{"question_id": f"{day}_0",
-            "search_result": [{"url": f"https://news.example/{day}", "title": f"News {day}",
-                               "text": text, "publish_date": "2023-01-05"},
-                              {"url": f"https://news.example/{day}", "title": "duplicate",
-                               "text": text}]}])
+            "question_id": f"{day}_0", "question_sentence": q, "choices": choices,
+            "answer": ["1"]} for q, choices, _ in rows])  # the same id twice, as in the data
+        write_jsonl(tmp_path / f"{day}_gcs.jsonl", [{
+            "question_id": f"{day}_0", "search_result": [
+                {"url": f"https://news.example/{day}/{i}", "title": f"News {day} {i}",
+                 "text": "", "publish_date": "2023-01-05"},  # an empty copy first
+                {"url": f"https://news.example/{day}/{i}", "title": f"News {day} {i}",
+                 "text": text, "publish_date": "2023-01-05"}]} for i, (_, _, text)
+            in enumerate(rows)])
 
-    week("20230106", "Which team does Hamlin play for?", ["Bengals", "Buffalo Bills"],
-         "Damar Hamlin of the BUFFALO BILLS collapsed on the field on Monday night.")
-    week("20230113", "Who won the Golden Globe?", ["Tar", "Banshees"],
-         "The ceremony was held in Beverly Hills.")
+    week("20230106", [
+        ("Which team does Hamlin play for?", ["Bengals", "Buffalo Bills"],
+         "Damar Hamlin of the BUFFALO BILLS collapsed on the field on Monday night."),
+        ("How many goals were scored?", ["1", "2"], "The match ended 2-0 on Sunday.")])
+    week("20230113", [("Who won the Golden Globe?", ["Tar", "Banshees"],
+                       "The ceremony was held in Beverly Hills."),
+                      ("Which team lost?", ["Browns", "Buffalo"], "Nobody lost.")])
     dataset = realtimeqa.dataset(tmp_path, ["20230106"])
-    assert len(dataset.articles) == 1  # de-duplicated by URL
-    [answerable, refuse] = dataset.questions
-    assert (answerable.type, answerable.answerable, answerable.reference) == (
-        "in_corpus", True, "Buffalo Bills")
+    assert len(dataset.articles) == 2 and not dataset.failures  # the longer copy of each URL
+    answerable, refuse = dataset.questions  # the number answer cannot be located: left out
+    assert (answerable.id, answerable.type, answerable.answerable, answerable.reference) == (
+        "20230106-00", "in_corpus", True, "Buffalo Bills")
     [span] = dataset.locate(answerable)
-    assert dataset.articles[0].text[span.start:span.end] == "BUFFALO BILLS"
-    assert (refuse.type, refuse.answerable, refuse.id) == ("after_corpus", False, "20230113_0")
+    assert dataset.text_of(span.article_id)[span.start:span.end] == "BUFFALO BILLS"
+    assert (refuse.id, refuse.type, refuse.answerable) == ("20230113-00", "after_corpus", False)
+    # "Buffalo" occurs in the corpus (inside "BUFFALO BILLS"): no refusal case
+    assert "20230113-01" not in {q.id for q in dataset.questions}
     with pytest.raises(ValueError, match="20230301"):
         realtimeqa.dataset(tmp_path, ["20230301"])
+
+
+def test_a_gold_file_with_a_repeated_id_is_refused(tmp_path: Path) -> None:
+    row = {"id": "q1", "question": "Who?", "answerable": False, "gold": []}
+    write_jsonl(tmp_path / "gold.jsonl", [row, row])
+    with pytest.raises(ValueError, match="'q1' is used twice"):
+        datasets.gold_set(tmp_path / "gold.jsonl", datasets.SEEDS)
+
+
+def test_other_questions_or_corpus_start_the_run_afresh(tmp_path: Path) -> None:
+    from eval import runner
+
+    dataset = datasets.gold_set()
+    run_dir = tmp_path / "run"
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}) == ["store", "answers"]
+    (run_dir / "store").mkdir()
+    (run_dir / runner.ANSWERS).write_text('{"id": "seed-001"}\n')
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}) == []  # same run: kept
+    dataset.questions[0].question = "Something else?"
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}) == ["answers"]
+    assert (run_dir / "store").exists() and not (run_dir / runner.ANSWERS).exists()
+    dataset.articles[0] = dataset.articles[0].model_copy(update={"text": "Edited."})
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}) == ["store", "answers"]
+    assert not (run_dir / "store").exists()
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}, fresh=True) == [
+        "store", "answers"]
 
 
 def test_multihop_adapter_groups_facts_into_articles(tmp_path: Path) -> None:

@@ -18,11 +18,11 @@ def test_answer_metrics_normalise_like_squad() -> None:
     assert not metrics.contains_reference("Ohioans voted.", "Ohio")  # whole words only
 
 
-def test_hit_rank_needs_an_overlapping_span_of_the_same_article() -> None:
+def test_hit_rank_needs_half_the_gold_span_in_a_passage_of_its_article() -> None:
     gold = [("a", 100, 150)]
-    retrieved = [("b", 100, 150), ("a", 0, 100), ("a", 140, 400)]
+    retrieved = [("b", 100, 150), ("a", 0, 124), ("a", 125, 400)]
     rank = metrics.first_hit_rank(retrieved, gold)
-    assert rank == 3  # the second passage ends where the gold span starts: no overlap
+    assert rank == 3  # the second holds 24 of 50 characters, the third 25
     assert metrics.hit_at(rank, 2) == 0.0 and metrics.hit_at(rank, 3) == 1.0
     assert metrics.reciprocal_rank(rank) == pytest.approx(1 / 3)
     assert metrics.first_hit_rank(retrieved[:2], gold) is None
@@ -43,18 +43,21 @@ def test_alce_citation_recall_and_precision() -> None:
     recall, precision = metrics.citation_scores(sentences, entails)
     assert recall == pytest.approx(2 / 3)
     assert precision == pytest.approx(3 / 5)
-    assert metrics.citation_scores([("x", [])], entails) == (0.0, None)
+    assert metrics.citation_scores([("x", [])], entails) == (0.0, 0.0)  # ALCE: cites nothing
     assert metrics.citation_scores([], entails) == (None, None)
 
 
 def test_refusal_percentile_and_bootstrap() -> None:
-    refused = [True, True, False, False]
-    answerable = [False, True, False, True]
-    assert metrics.refusal_scores(refused, answerable) == (0.5, 0.5)
+    refused = [True, True, True, False, False]
+    answerable = [False, True, True, False, True]
+    # 1 of 3 refusals was right; 1 of 2 unanswerable questions was refused
+    assert metrics.refusal_scores(refused, answerable) == (pytest.approx(1 / 3), 0.5)
     assert metrics.refusal_scores([False], [True]) == (None, None)
     assert metrics.percentile([1, 2, 3, 4, 5], 50) == 3
     assert metrics.percentile([10, 20], 95) == pytest.approx(19.5)
     low, high = metrics.bootstrap_ci([0.0, 1.0] * 20) or (None, None)
     assert low is not None and high is not None and low < 0.5 < high
     assert metrics.bootstrap_ci([1.0] * 10) == (1.0, 1.0)
+    low, high = metrics.bootstrap_ci([float(i) for i in range(100)]) or (0.0, 0.0)
+    assert 42 < low < 47 and 52 < high < 57  # mean 49.5, standard error 2.9
     assert metrics.bootstrap_ci([1.0]) is None
