@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="--url: the service's QA_API_KEY (to add the corpus)")
     parser.add_argument("--fresh", action="store_true",
                         help="empty the run's store and ask every question again")
+    parser.add_argument("--reask", action="store_true",
+                        help="ask every question again, keeping the store (after a change "
+                             "to the code or settings that answer)")
     parser.add_argument("--report", type=Path, help="report folder (default eval/reports/DATASET)")
     parser.add_argument("--baseline", type=Path,
                         help="baseline to compare with (default eval/baselines/DATASET.json)")
@@ -121,7 +124,8 @@ def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dic
         dataset.questions = dataset.questions[:args.limit]
     run_dir = args.run_dir or Path(".articleqa-eval") / dataset.name
     reset = runner.prepare(run_dir, dataset, {"embedder": settings.embedder,
-                                              "model": settings.embed_model}, args.fresh)
+                                              "model": settings.embed_model}, args.fresh,
+                           args.reask)
     engine = QAEngine(settings.model_copy(update={"data_dir": run_dir / "store"}))
     judge = judges.build_judge(args.judge, engine)  # before the long part: fail early
     asker: runner.Asker = (runner.OverHTTP(args.url, args.api_key) if args.url

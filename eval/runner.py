@@ -99,10 +99,10 @@ class OverHTTP:
 
 
 def prepare(run_dir: Path, dataset: Dataset, store_stamp: dict[str, Any],
-            fresh: bool = False) -> list[str]:
+            fresh: bool = False, reask: bool = False) -> list[str]:
     """Make ``run_dir`` fit this run before anything is ingested: another corpus or
-    embedder (or ``fresh``) empties the store, other questions drop the kept answers.
-    Returns what was reset, to say so."""
+    embedder (or ``fresh``) empties the store, other questions (or ``reask``) drop the kept
+    answers. Returns what was reset, to say so."""
     run_dir.mkdir(parents=True, exist_ok=True)
     stamp_path = run_dir / "run.json"
     old = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
@@ -111,7 +111,7 @@ def prepare(run_dir: Path, dataset: Dataset, store_stamp: dict[str, Any],
     if fresh or any(old.get(k) != stamp[k] for k in ("dataset", "corpus", "store")):
         shutil.rmtree(run_dir / "store", ignore_errors=True)
         reset.append("store")
-    if reset or old.get("questions") != stamp["questions"]:
+    if reset or reask or old.get("questions") != stamp["questions"]:
         (run_dir / ANSWERS).unlink(missing_ok=True)
         reset.append("answers")
     stamp_path.write_text(json.dumps(stamp | {"asker": old.get("asker")}, indent=2))

@@ -36,10 +36,12 @@ _DATE = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|
                    r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
                    r"saturday|sunday|yesterday|today|last (week|weekend|month|year)|ago)\b", re.I)
 _FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b")
-_PLACE = re.compile(r"\b(in|at|near|across|outside|inside|where)\s+((the|a|an)\s+)?"
+# A place: a capitalised name, or a place word, after a preposition ("in Kosovo", "in a
+# Serb-dominated area"). Case-sensitive on the name: "in the death" is no place.
+_PLACE = re.compile(r"\b(?i:in|at|near|across|outside|inside|where)\s+(?i:(the|a|an)\s+)?"
                     r"([A-Z]\w+|[\w-]+\s+"
-                    r"(area|region|north|south|east|west|city|town|village|border|province)|"
-                    r"(north|south|east|west|capital|border))", re.I)
+                    r"(?i:area|region|north|south|east|west|city|town|village|border|province)|"
+                    r"(?i:north|south|east|west|capital|border))")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
 _ABOUT_POST = re.compile(r"\b(tweet\w*|post(ed|s)?|twitter|x\.com|social media)\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")

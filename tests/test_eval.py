@@ -189,6 +189,9 @@ def test_other_questions_or_corpus_start_the_run_afresh(tmp_path: Path) -> None:
     assert not (run_dir / "store").exists()
     assert runner.prepare(run_dir, dataset, {"embedder": "local"}, fresh=True) == [
         "store", "answers"]
+    (run_dir / "store").mkdir()
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}, reask=True) == ["answers"]
+    assert (run_dir / "store").exists()
 
 
 def test_multihop_adapter_groups_facts_into_articles(tmp_path: Path) -> None:
