@@ -35,7 +35,8 @@ _STATUS: list[tuple[type[QAError], int, str]] = [
     (ModelError, 500, "model_error"),
 ]
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
-_ADDRESS = re.compile(r"\b(?:https?://|/)[^\s:,;'\"]+")
+_ADDRESS = re.compile(r"https?://[^\s,;'\"]+?(?=:?(?:\s|$))")
+_PATH = re.compile(r"(?<![\w:/.])/[\w.\-/]+")
 _HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -67,7 +68,8 @@ def classify(exc: Exception) -> tuple[int, str, str]:
             message = str(exc)
             if status >= 500:
                 log.warning("%s: %s", kind, message)
-                message = _ADDRESS.sub("the configured server", message)
+                message = _PATH.sub("(a server path)", _ADDRESS.sub("the configured server",
+                                                                     message))
             return status, kind, message
     return 500, "internal_error", "internal error; the server log has the details"
 

@@ -92,7 +92,9 @@ def sweep(name: str, sets: dict[str, tuple[list[float], list[bool]]]) -> float:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--realtimeqa", type=Path, default=realtimeqa.DEFAULT_DIR)
+    parser.add_argument("--realtimeqa", type=Path, default=None,
+                        help="RealTimeQA folder (default: $QA_EVAL_DATA/realtimeqa-2023, or "
+                             "../shared/data beside the checkout)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="store to reuse between runs (default: a temporary one)")
     args = parser.parse_args(argv)
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sets["seed_dev"] = best_scores(seed, read_jsonl(HERE / "datasets" / "seed_dev.jsonl"))
         news = QAEngine(Settings(data_dir=base / "realtimeqa", answerer="extractive"),
                         embedder=seed.embedder)
-        rows = realtimeqa_rows(news, args.realtimeqa)
+        rows = realtimeqa_rows(news, args.realtimeqa or realtimeqa.default_dir())
         if rows:
             sets["realtimeqa"] = best_scores(news, rows)
         for name, (_, positive) in sets.items():

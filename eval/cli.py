@@ -26,11 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=DATASETS, default="seed")
     parser.add_argument("--path", type=Path, help="the dataset's file or folder (seed: a gold "
                         "JSONL; realtimeqa: the folder or one week's *_qa.jsonl; multihop: "
-                        "queries.jsonl); default: eval/datasets or ../shared/data")
+                        "queries.jsonl); default: eval/datasets, or $QA_EVAL_DATA, else "
+                        "../shared/data beside the checkout")
     parser.add_argument("--corpus", type=Path, help="seed: the articles the gold set is about "
                         "(default seeds/)")
     parser.add_argument("--weeks", help="realtimeqa: comma-separated YYYYMMDD weeks, or 'all' "
-                        "(default: the first week of each month, January to September)")
+                        "(default: the first quiz week of each month, February to September, "
+                        "and the third of January)")
     parser.add_argument("--limit", type=int, help="ask only the first N questions")
     parser.add_argument("--url", help="ask a running articleqa service at this URL")
     parser.add_argument("--run-dir", type=Path, help="where the store and answers are kept "
@@ -64,11 +66,19 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         dataset = _load(args)
     except DataMissing as exc:
         print(f"articleqa eval: skipped {args.dataset}: {exc}", file=sys.stderr)
+        if thresholds:  # a floor asked for and nothing measured is no pass
+            print("articleqa eval: FAIL nothing was measured", file=sys.stderr)
+            return 1
         return 0
     except ValueError as exc:
         print(f"articleqa: error: {exc}", file=sys.stderr)
         return 2
-    result = _evaluate(settings, args, dataset)
+    try:
+        result = _evaluate(settings, args, dataset)
+    except KeyboardInterrupt:
+        print("articleqa eval: interrupted; run the same command again to resume",
+              file=sys.stderr)
+        return 130
     baseline_path = args.baseline or HERE / "baselines" / f"{dataset.name}.json"
     comparison = None
     if baseline_path.is_file() and not args.save_baseline:
@@ -105,8 +115,8 @@ def _load(args: argparse.Namespace) -> Any:
     if args.dataset == "seed":
         return datasets.gold_set(args.path, args.corpus)
     if args.dataset == "multihop":
-        return multihop.dataset(args.path or multihop.DEFAULT_PATH, args.limit)
-    root = args.path or realtimeqa.DEFAULT_DIR
+        return multihop.dataset(args.path, args.limit)
+    root = args.path or realtimeqa.default_dir()
     weeks = None
     if args.weeks:
         weeks = realtimeqa.weeks(root) if args.weeks == "all" else args.weeks.split(",")
@@ -160,9 +170,4 @@ def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dic
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=HELP)
     add_arguments(parser)
-    args = parser.parse_args()
-    try:
-        return run(Settings(), args)
-    except KeyboardInterrupt:
-        print("articleqa eval: interrupted; run it again to resume", file=sys.stderr)
-        return 130
+    return run(Settings(), parser.parse_args())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,12 @@ from qa.models import Article
 HERE = Path(__file__).resolve().parent
 SEED_GOLD = HERE / "datasets" / "seed_gold.jsonl"
 SEEDS = HERE.parent / "seeds"
+
+
+def shared_data() -> Path:
+    """Where the third-party data sets are: ``$QA_EVAL_DATA``, else ``../shared/data``
+    beside the checkout."""
+    return Path(os.environ.get("QA_EVAL_DATA") or HERE.parent.parent / "shared" / "data")
 
 
 class DataMissing(Exception):

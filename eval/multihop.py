@@ -8,16 +8,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import DataMissing, Dataset, Question
+from eval.datasets import DataMissing, Dataset, Question, shared_data
 from qa.articles import LoadFailure, make_article
 from qa.errors import ArticleParseError
 from qa.models import Article
 
-DEFAULT_PATH = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" /
-                "multihop-rag" / "queries.jsonl")
+
+def default_path() -> Path:
+    return shared_data() / "multihop-rag" / "queries.jsonl"
 
 
-def dataset(path: Path = DEFAULT_PATH, limit: int | None = None) -> Dataset:
+def dataset(path: Path | None = None, limit: int | None = None) -> Dataset:
+    path = path or default_path()
     if path.is_dir():
         path = path / "queries.jsonl"
     if not path.is_file():

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import DataMissing, Dataset, Question
+from eval.datasets import DataMissing, Dataset, Question, shared_data
 from qa.articles import LoadFailure, canonical_url, make_article
 from qa.errors import ArticleParseError
 from qa.models import Article
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "realtimeqa-2023"
+
+def default_dir() -> Path:
+    return shared_data() / "realtimeqa-2023"
 
 
 def weeks(root: Path) -> list[str]:
@@ -81,7 +83,7 @@ def _mentions(reference: str, text: str) -> bool:
     return bool(re.search(rf"(?<!\w){re.escape(reference)}(?!\w)", text, re.I))
 
 
-def dataset(root: Path = DEFAULT_DIR, chosen: list[str] | None = None,
+def dataset(root: Path | None = None, chosen: list[str] | None = None,
             limit: int | None = None) -> Dataset:
     """The chosen weeks' search results as the corpus. Answerable: those weeks' questions
     whose right choice occurs, as whole words, in the question's own search results (the
@@ -90,6 +92,7 @@ def dataset(root: Path = DEFAULT_DIR, chosen: list[str] | None = None,
     out: questions whose answer cannot be told apart in text (numbers, true/false), and
     those whose answer may be in the corpus in other words, so that neither a right answer
     nor a refusal can be scored."""
+    root = root or default_dir()
     if root.is_file():  # one week's *_qa.jsonl (or *_gcs.jsonl): that week
         root, chosen = root.parent, [root.name.split("_")[0]]
     available = weeks(root)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,6 +130,10 @@ def run(dataset: Dataset, asker: Asker, run_dir: Path,
         answers.unlink(missing_ok=True)
         stamp_path.write_text(json.dumps(stamp | {"asker": asker.config()}, indent=2))
     done = _kept(answers)
+    if done:
+        kept = sum(1 for q in dataset.questions if q.id in done and not done[q.id].get("error"))
+        print(f"resuming: {kept} of {len(dataset.questions)} answers kept from an earlier run",
+              file=sys.stderr)
     with answers.open("a", encoding="utf-8") as out:
         for question in dataset.questions:
             if question.id not in done or done[question.id].get("error"):

@@ -180,11 +180,14 @@ def article_from_plain_text(content: str, origin: str | None = None) -> Article:
 
 def article_from_html(content: str, url: str | None = None, origin: str | None = None) -> Article:
     """Readable text, title, date and authors of a web page (trafilatura)."""
-    import trafilatura
+    try:
+        import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        content, url=url, with_metadata=True, include_comments=False, include_tables=False
-    )
+        doc = trafilatura.bare_extraction(
+            content, url=url, with_metadata=True, include_comments=False, include_tables=False
+        )
+    except Exception as exc:  # a reader bug (or a broken install) fails this page, not the run
+        raise ArticleParseError(f"the HTML reader failed: {type(exc).__name__}: {exc}") from exc
     if doc is None:
         raise ArticleParseError("no readable text found in the HTML")
     meta: dict[str, Any] = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)

@@ -92,6 +92,7 @@ def test_an_interrupted_run_resumes_without_asking_again(seed_run: tuple[Path, P
     answers.write_text("\n".join(lines[:10]) + "\n" + lines[10][:25])  # cut mid-line
     proc = evaluate("--run-dir", str(run_dir), "--report", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
+    assert "resuming: 10 of 40 answers kept" in proc.stderr
     kept = [json.loads(line) for line in answers.read_text().splitlines()[:10]]
     assert kept == [json.loads(line) for line in lines[:10]]  # the first ten not asked again
     resumed = json.loads((tmp_path / "report.json").read_text())
@@ -116,6 +117,9 @@ def test_absent_data_is_skipped_with_a_message(tmp_path: Path) -> None:
         proc = evaluate("--dataset", dataset, "--path", str(tmp_path / "nowhere"))
         assert proc.returncode == 0
         assert proc.stderr.startswith(f"articleqa eval: skipped {dataset}: ")
+    floor = evaluate("--dataset", "multihop", "--path", str(tmp_path / "nowhere"),
+                     "--fail-under", "faithfulness=0.9")
+    assert floor.returncode == 1 and "FAIL nothing was measured" in floor.stderr
 
 
 def test_seed_gold_set_covers_every_kind_of_question() -> None:
