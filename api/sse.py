@@ -31,8 +31,10 @@ async def first_then_rest(items: Iterator[T]) -> tuple[T | None, AsyncIterator[T
     return (None if first is _END else first), iterate_in_threadpool(items)  # type: ignore[return-value]
 
 
-def stream(first: T | None, rest: AsyncIterator[T], encode: Callable[[T], str],
-           on_error: Callable[[dict[str, Any]], str]) -> StreamingResponse:
+def stream(first: T | None, rest: AsyncIterator[T],
+           encode: Callable[[T], str]) -> StreamingResponse:
+    """The events ``encode`` makes of the items; a failure ends the stream with an ``error``
+    event holding the JSON error body."""
     async def body() -> AsyncIterator[str]:
         if first is not None:
             yield encode(first)
@@ -43,7 +45,7 @@ def stream(first: T | None, rest: AsyncIterator[T], encode: Callable[[T], str],
             status, kind, message = classify(exc)
             if status == 500:
                 log.error("error while streaming", exc_info=exc)
-            yield on_error(error_body(kind, message))
+            yield event("error", error_body(kind, message))
 
     return StreamingResponse(body(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -46,4 +46,4 @@ async def chat(body: ChatRequest, engine: Engine) -> Answer | StreamingResponse:
             return sse.event("done", item.model_dump(mode="json"))
         return sse.event("token", {"text": item})
 
-    return sse.stream(first, rest, encode, lambda error: sse.event("error", error))
+    return sse.stream(first, rest, encode)
