@@ -41,9 +41,14 @@ def require_key(settings: Annotated[Settings, Depends(get_settings)],
         raise HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def require_json(request: Request) -> None:
     """Routes whose body is a JSON object: anything else is 415, not a puzzling 422."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = media_type(request)
     if kind != "application/json" and not kind.endswith("+json"):
         raise APIError(415, "unsupported_media_type",
                        "send the body as JSON with Content-Type: application/json")

@@ -30,6 +30,11 @@ def shared_data() -> Path:
     return Path(os.environ.get("QA_EVAL_DATA") or HERE.parent.parent / "shared" / "data")
 
 
+def whole_words(text: str) -> re.Pattern[str]:
+    """``text`` as whole words, in any case."""
+    return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I)
+
+
 class DataMissing(Exception):
     """The dataset's files are not on this machine: the run is skipped, not failed."""
 
@@ -98,10 +103,7 @@ class Dataset:
         for text in question.gold:
             if not text.strip():
                 continue
-            if self.gold_whole_words:
-                pattern = re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I)
-            else:
-                pattern = re.compile(re.escape(text))
+            pattern = whole_words(text) if self.gold_whole_words else re.compile(re.escape(text))
             for article_id, haystack in where:
                 found += [Span(article_id, m.start(), m.end())
                           for m in pattern.finditer(haystack)]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import DataMissing, Dataset, Question, shared_data
+from eval.datasets import DataMissing, Dataset, Question, shared_data, whole_words
 from qa.articles import LoadFailure, canonical_url, make_article
 from qa.errors import ArticleParseError
 from qa.models import Article
@@ -80,7 +80,7 @@ def locatable(reference: str) -> bool:
 
 
 def _mentions(reference: str, text: str) -> bool:
-    return bool(re.search(rf"(?<!\w){re.escape(reference)}(?!\w)", text, re.I))
+    return bool(whole_words(reference).search(text))
 
 
 def dataset(root: Path | None = None, chosen: list[str] | None = None,

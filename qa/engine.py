@@ -26,6 +26,7 @@ from qa.store import ArticleStore
 from qa.support import strip_attribution, support_score
 
 MAX_TOP_K = 50
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: not valid Unicode text
 # Words that point back into the conversation: a question holding one is a follow-up.
 _FOLLOW_UP = re.compile(r"\b(he|she|they|him|it|its|his|her|their|them|these|those|the same|"
                         r"this|that)\b", re.I)
@@ -210,7 +211,7 @@ def _validate(question: str, since: date | None, until: date | None,
     question = question.strip()
     if not question:
         raise InvalidInput("the question is empty")
-    if re.search(r"[\ud800-\udfff]", question):
+    if _SURROGATE.search(question):
         raise InvalidInput("the question is not valid Unicode text")
     if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
         raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
@@ -231,7 +232,7 @@ def _split_messages(messages: list[dict[str, str]],
     for number, message in enumerate(messages[:-1], start=1):
         content = message.get("content", "")
         limit = max_chars if message.get("role") == "user" else 10 * max_chars
-        if not isinstance(content, str) or re.search(r"[\ud800-\udfff]", content):
+        if not isinstance(content, str) or _SURROGATE.search(content):
             raise InvalidInput(f"message {number} is not valid Unicode text")
         if len(content) > limit:
             raise InvalidInput(f"message {number} is longer than {limit} characters")

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from api.deps import Engine, WriteKey
+from api.deps import Engine, WriteKey, media_type
 from api.errors import APIError
 from api.limits import size_label
 from api.schemas import (
@@ -68,7 +68,7 @@ async def add_articles(request: Request, engine: Engine) -> IngestResult:
     multipart/form-data (any format `articleqa ingest` reads: .txt .md .html .json .jsonl).
     Articles that fail are listed under `failed`; the others are ingested. Re-sending an
     article changes nothing; an edited one replaces its earlier version."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = media_type(request)
     if kind == "application/json":
         items = await run_in_threadpool(_from_json, await request.body())
     elif kind == "multipart/form-data":
