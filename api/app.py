@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -50,6 +51,13 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
     limit = settings.max_upload_bytes
     app.add_middleware(BodyLimit, max_bytes=limit + MULTIPART_SLACK,
                        message=f"the request is larger than the {size_label(limit)} upload limit")
+
+    origins = settings.cors_origin_list()
+    if origins:  # closed by default: without these headers browsers refuse other sites' pages
+        app.add_middleware(CORSMiddleware, allow_origins=origins,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"],
+                           expose_headers=["Retry-After"], max_age=600)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:

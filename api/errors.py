@@ -3,6 +3,7 @@
     QAError subclass      status  type
     InvalidInput          422     invalid_input
     NotFound              404     not_found
+    UpstreamBusy          503     upstream_busy    (the LLM rate-limits us; Retry-After passed on)
     UpstreamError         502     upstream_error   (the LLM or remote embedder failed)
     StoreError            503     store_unavailable
     ModelError            500     model_error
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,13 +25,22 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from qa.errors import InvalidInput, ModelError, NotFound, QAError, StoreError, UpstreamError
+from qa.errors import (
+    InvalidInput,
+    ModelError,
+    NotFound,
+    QAError,
+    StoreError,
+    UpstreamBusy,
+    UpstreamError,
+)
 
 log = logging.getLogger("articleqa.api")
 
 _STATUS: list[tuple[type[QAError], int, str]] = [
     (InvalidInput, 422, "invalid_input"),
     (NotFound, 404, "not_found"),
+    (UpstreamBusy, 503, "upstream_busy"),
     (UpstreamError, 502, "upstream_error"),
     (StoreError, 503, "store_unavailable"),
     (ModelError, 500, "model_error"),
@@ -38,14 +49,16 @@ _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 _ADDRESS = re.compile(r"https?://[^\s,;'\"]+?(?=:?(?:\s|$))")
 _PATH = re.compile(r"(?<![\w:/.])/[\w.\-/]+")
 _HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+               429: "rate_limited"}
 
 
 class APIError(HTTPException):
     """An HTTP error raised by a route with its own ``type`` name."""
 
-    def __init__(self, status: int, kind: str, message: str) -> None:
-        super().__init__(status, message)
+    def __init__(self, status: int, kind: str, message: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status, message, headers=dict(headers) if headers else None)
         self.kind = kind
 
 
@@ -94,7 +107,11 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     parts = []
     for e in errors[:5]:
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-        parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+        message = e.get("msg")
+        if e.get("type") in {"string_too_short", "string_pattern_mismatch"} and (
+                e.get("ctx", {}).get("pattern", r"\S") == r"\S"):
+            message = "must not be empty or blank"
+        parts.append(f"{where}: {message}" if where else str(message))
     return 422, "invalid_request", "; ".join(parts) or "invalid request"
 
 
@@ -102,7 +119,9 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
     async def on_qa_error(_: Request, exc: Exception) -> JSONResponse:
-        return error_response(*classify(exc))
+        wait = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(max(1, math.ceil(wait)))} if wait is not None else None
+        return error_response(*classify(exc), headers=headers)
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from qa.models import Citation
 
@@ -19,6 +19,15 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+def _iso_text(value: Any) -> Any:
+    """A date must come as ISO text: a bare number would be read as seconds since 1970."""
+    if value is not None and not isinstance(value, str | date):
+        raise ValueError("give the date as text, YYYY-MM-DD")
+    return value
+
+
+ISODate = Annotated[date, BeforeValidator(_iso_text)]
+
 MAX_MESSAGE_CHARS = 100_000
 """A ceiling on any one message; the engine holds questions to QA_MAX_QUESTION_CHARS."""
 
@@ -29,14 +38,14 @@ class AskRequest(BaseModel):
                           description="The question, in plain words (QA_MAX_QUESTION_CHARS "
                                       "at most).")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages given to the answerer.")
-    since: date | None = Field(None, description="Only articles published on or after.")
-    until: date | None = Field(None, description="Only articles published on or before.")
+    since: ISODate | None = Field(None, description="Only articles published on or after.")
+    until: ISODate | None = Field(None, description="Only articles published on or before.")
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant", "system"]
-    content: str = Field(max_length=MAX_MESSAGE_CHARS)
+    content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S")
 
 
 class ChatRequest(BaseModel):
@@ -62,7 +71,8 @@ class ArticleIn(BaseModel):
     text: str = Field(min_length=1, pattern=r"\S")
     url: str | None = None
     source: str | None = None
-    published_at: str | None = Field(None, description="ISO date, e.g. 2023-09-30.")
+    published_at: str | float | None = Field(
+        None, description="ISO date, e.g. 2023-09-30 (or Unix seconds, as article files may).")
     authors: list[str] | str | None = None
 
 

@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         10 * 2**20, ge=1, description="Largest article upload or request body (HTTP 413 above it)."
     )
+    rate_limit: int = Field(
+        120, ge=0, description="Questions per minute each client may ask (/api/ask, /api/chat, "
+        "/v1/chat/completions; HTTP 429 with Retry-After above it); 0 = no limit."
+    )
+    rate_burst: int = Field(
+        20, ge=1, description="Questions a client may ask at once before the rate applies."
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins whose web pages may call the API (\"*\" = any); "
+        "empty = none (browsers allow only this service's own page)."
+    )
 
     @field_validator("llm_api_key", "api_key")
     @classmethod
@@ -62,6 +73,9 @@ class Settings(BaseSettings):
         if value is not None and value.strip().lower() in _PLACEHOLDERS:
             raise ValueError("looks like a placeholder; set a real key or leave it unset")
         return value or None
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def resolved_llm_api_key(self) -> str | None:
         return self.llm_api_key or os.environ.get("OPENAI_API_KEY") or None

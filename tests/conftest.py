@@ -42,6 +42,9 @@ def embedder() -> Embedder:
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings over ``data_dir``. The per-client rate limit is off unless a test sets it:
+    every test client is 127.0.0.1, and only tests/test_security.py is about the limit."""
+    overrides.setdefault("rate_limit", 0)
     return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
 
 

@@ -144,7 +144,7 @@ def test_chat_stream_sends_tokens_then_one_done_with_the_answer(seeded_url: str)
 def test_chat_stream_rejects_bad_input_before_streaming(seeded_url: str) -> None:
     body = {"messages": [{"role": "user", "content": " "}], "stream": True}
     response = httpx.post(f"{seeded_url}/api/chat", json=body)
-    assert_error(response, 422, "invalid_input", "empty")
+    assert_error(response, 422, "invalid_request", "messages.0.content: must not be empty")
 
 
 @pytest.mark.parametrize("route", ["/api/chat", "/v1/chat/completions"])

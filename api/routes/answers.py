@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import sse
 from api.deps import Engine, JSONBody
+from api.ratelimit import RateLimit
 from api.schemas import AskRequest, ChatRequest, Health
 from qa.models import Answer
 
@@ -25,13 +26,14 @@ def health(engine: Engine) -> Health:
     return Health(status="ok", **engine.stats())
 
 
-@router.post("/api/ask", dependencies=[JSONBody])
+@router.post("/api/ask", dependencies=[RateLimit, JSONBody])
 def ask(body: AskRequest, engine: Engine) -> Answer:
     """Answer one question from the articles, every sentence cited and checked."""
     return engine.ask(body.question, top_k=body.top_k, since=body.since, until=body.until)
 
 
-@router.post("/api/chat", response_model=Answer, responses=_SSE_DOC, dependencies=[JSONBody])  # type: ignore[arg-type]
+@router.post("/api/chat", response_model=Answer, responses=_SSE_DOC,  # type: ignore[arg-type]
+             dependencies=[RateLimit, JSONBody])
 async def chat(body: ChatRequest, engine: Engine) -> Answer | StreamingResponse:
     """Answer the last user message, reading the earlier ones as the conversation. With
     `stream`, the text arrives as `token` events and the checked Answer as `done`: in LLM

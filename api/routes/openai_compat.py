@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import sse
 from api.deps import Engine, JSONBody
+from api.ratelimit import RateLimit
 from api.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -48,7 +49,7 @@ def models() -> ModelList:
 
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion,
-             responses=_STREAM_DOC, dependencies=[JSONBody])  # type: ignore[arg-type]
+             responses=_STREAM_DOC, dependencies=[RateLimit, JSONBody])  # type: ignore[arg-type]
 async def chat_completions(body: ChatCompletionRequest,
                            engine: Engine) -> ChatCompletion | StreamingResponse:
     """Answer the last user message from the articles. System prompts are ignored: the
