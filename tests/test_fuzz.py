@@ -55,6 +55,8 @@ def test_generated_requests_never_break_the_service(fuzzed_url: str, tmp_path: P
           f"statuses {dict(sorted(statuses.items()))}")
     assert len(entries) >= MIN_REQUESTS, f"only {len(entries)} requests were sent"
     assert not [s for s in statuses if s >= 500], statuses
+    bodies = [e["response"].get("content", {}).get("text") or "" for e in entries]
+    assert not [b for b in bodies if "Traceback" in b or 'File "/' in b], "a stack trace leaked"
     for path in ("/api/ask", "/api/chat", "/v1/chat/completions", "/api/articles", "/health"):
         assert any(url.endswith(path) for _, url in routes), f"{path} was never requested"
     # both sides were exercised: accepted requests and refused ones
