@@ -8,6 +8,7 @@ Formats: ``.txt``/``.md`` (first line = headline, the rest = text), ``.html``/``
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
@@ -128,6 +129,8 @@ def make_article(
         title = text.split("\n", 1)[0][:120]
     if isinstance(authors, str):
         authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
+    if any(not isinstance(a, str) for a in authors or []):
+        raise ArticleParseError("authors must be a list of names (strings)")
     author_list = [clean_text(a) for a in (authors or []) if isinstance(a, str) and a.strip()]
     link = clean_text(str(url)) if url else None
     if link and not re.match(r"^https?://\S+$", link, re.I):
@@ -155,8 +158,19 @@ def _outlet(url: str | None) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode_bytes(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), else the best guess; binary files are refused."""
+    """UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM (what Windows editors save
+    as "Unicode"), else the best guess; binary files are refused."""
+    for bom, encoding in _BOMS:  # UTF-32 first: its little-endian BOM starts like UTF-16's
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise ArticleParseError(f"not valid {encoding.upper()} text") from None
     if b"\x00" in data[:8192]:
         raise ArticleParseError("looks like a binary file, not text")
     try:
@@ -216,11 +230,23 @@ def article_from_record(record: Any, origin: str | None = None) -> Article:
     )
 
 
-def _json_records(content: str, name: str) -> list[Any]:
+def load_json(content: str | bytes) -> Any:
+    """``json.loads`` whose every failure on hostile input is an ``ArticleParseError``: besides
+    syntax errors, nesting too deep for the parser (``RecursionError``) and integers too long
+    to convert (``ValueError``)."""
     try:
-        data = json.loads(content)
+        return json.loads(content)
     except json.JSONDecodeError as exc:
-        raise ArticleParseError(f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        where = f" at line {exc.lineno}" if exc.doc.count("\n") else ""
+        raise ArticleParseError(f"invalid JSON ({exc.msg}{where})") from None
+    except RecursionError:
+        raise ArticleParseError("invalid JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ArticleParseError(f"invalid JSON ({str(exc).split(':')[0]})") from None
+
+
+def _json_records(content: str, name: str) -> list[Any]:
+    data = load_json(content)
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         return list(data["articles"])
     return data if isinstance(data, list) else [data]
@@ -260,9 +286,7 @@ def _jsonl_articles(content: str, name: str) -> Iterator[Article | LoadFailure]:
         if not line.strip():
             continue
         try:
-            yield article_from_record(json.loads(line))
-        except json.JSONDecodeError as exc:
-            yield LoadFailure(f"{name}:{lineno}", f"invalid JSON ({exc.msg})")
+            yield article_from_record(load_json(line))
         except ArticleParseError as exc:
             yield LoadFailure(f"{name}:{lineno}", str(exc))
 

@@ -8,6 +8,7 @@
     ├── StoreError            Chroma unreachable or inconsistent
     │   └── EmbedderMismatch  the store was built with another embedder
     └── UpstreamError         the LLM or remote embedder failed (timeout, 5xx, bad reply)
+        └── UpstreamBusy      it is rate limiting us (HTTP 429): try again after a while
 """
 
 from __future__ import annotations
@@ -43,3 +44,11 @@ class EmbedderMismatch(StoreError):
 
 class UpstreamError(QAError):
     pass
+
+
+class UpstreamBusy(UpstreamError):
+    """The upstream refused for now (HTTP 429); ``retry_after`` is its wait in seconds, if said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,13 +1,22 @@
 """The LLM answerer: any OpenAI-compatible server through the ``openai`` client.
 
+Upstream faults become ``UpstreamError`` with a clear message: a timeout, a refused
+connection, an error status, a body that is not JSON, a stream that breaks off. A rate
+limit (HTTP 429) is ``UpstreamBusy``: the ``openai`` client retries it (``QA_LLM_MAX_RETRIES``)
+after the server's ``Retry-After`` when that is short, and a longer wait is passed on to our
+caller instead of holding the question.
+
 Sources reach the model as delimited data (``<source id="n">…</source>``, with angle
-brackets inside escaped), so text inside an article cannot close its source or pose as an
-instruction. Its drafts go through the same citation checks as the extractive answerer's.
+brackets inside escaped), so text inside an article cannot close its source, open another,
+or write a chat template's special tokens (``<|im_start|>system``); and bracketed numbers in
+an article (``[1]``) become ``(1)``, so they cannot pass for our source markers. Its
+drafts go through the same citation checks as the extractive answerer's.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +24,15 @@ import httpx
 import openai
 
 from qa.config import Settings
-from qa.errors import UpstreamError
+from qa.errors import UpstreamBusy, UpstreamError
 from qa.models import Article
 from qa.prompts import load_prompt
 from qa.retrieval import Hit
+
+_MARKER_LIKE = re.compile(r"\[(\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*)\]")
+MAX_RETRY_WAIT = 5.0
+"""Longest ``Retry-After`` (seconds) the client waits out before retrying; the ``openai``
+client alone would wait up to two minutes with the question held open."""
 
 
 def format_sources(hits: list[Hit], articles: dict[str, Article]) -> str:
@@ -26,13 +40,19 @@ def format_sources(hits: list[Hit], articles: dict[str, Article]) -> str:
     for number, hit in enumerate(hits, start=1):
         article = articles[hit.article_id]
         date = article.published_at.isoformat() if article.published_at else "unknown"
-        title = html.escape(article.title, quote=True)
-        outlet = html.escape(article.source or "unknown", quote=True)
+        title = _as_data(article.title, attribute=True)
+        outlet = _as_data(article.source or "unknown", attribute=True)
         blocks.append(
             f'<source id="{number}" title="{title}" outlet="{outlet}" published="{date}">\n'
-            f"{html.escape(hit.text, quote=False)}\n</source>"
+            f"{_as_data(hit.text)}\n</source>"
         )
     return "\n\n".join(blocks)
+
+
+def _as_data(text: str, attribute: bool = False) -> str:
+    """Article text as it goes inside a source: no markup, no marker look-alikes (and, in
+    an attribute, no quotation marks)."""
+    return html.escape(_MARKER_LIKE.sub(r"(\1)", text), quote=attribute)
 
 
 class LLMAnswerer:
@@ -48,6 +68,7 @@ class LLMAnswerer:
             api_key=settings.resolved_llm_api_key() or "not-needed",
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
+            http_client=openai.DefaultHttpxClient(event_hooks={"response": [_no_long_waits]}),
         )
 
     def _messages(self, question: str, hits: list[Hit], articles: dict[str, Article],
@@ -121,11 +142,32 @@ class LLMAnswerer:
         except openai.APIConnectionError as exc:
             raise UpstreamError(f"cannot reach the LLM at {self.base_url}: {exc}") from exc
         except openai.APIStatusError as exc:
-            raise UpstreamError(
-                f"the LLM at {self.base_url} answered HTTP {exc.status_code}: {_message(exc)}"
-            ) from exc
+            said = f"the LLM at {self.base_url} answered HTTP {exc.status_code}: {_message(exc)}"
+            if exc.status_code == 429:
+                raise UpstreamBusy(said, retry_after(exc.response.headers)) from exc
+            raise UpstreamError(said) from exc
         except openai.OpenAIError as exc:
             raise UpstreamError(f"the LLM at {self.base_url} failed: {exc}") from exc
+        except ValueError as exc:  # the client parses the body itself: JSONDecodeError
+            raise UpstreamError(f"the LLM at {self.base_url} sent a reply that is not valid "
+                                f"JSON: {exc}") from exc
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """The wait a ``Retry-After`` header asks for, in seconds (its date form is not used)."""
+    try:
+        wait = float(headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return wait if 0 <= wait < 86400 else None
+
+
+def _no_long_waits(response: httpx.Response) -> None:
+    """A ``Retry-After`` longer than ``MAX_RETRY_WAIT`` is not waited out: the ``openai``
+    client obeys the (non-standard) ``x-should-retry`` header it reads before retrying."""
+    wait = retry_after(response.headers)
+    if wait is not None and wait > MAX_RETRY_WAIT:
+        response.headers["x-should-retry"] = "false"
 
 
 def _message(exc: openai.APIStatusError) -> str:

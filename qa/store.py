@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import numpy as np
 
 from qa.config import Settings
@@ -46,6 +47,28 @@ def _client(settings: Settings) -> Any:
         raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from exc
 
 
+class _Guarded:
+    """A Chroma collection whose calls raise ``StoreError`` when the store cannot be reached
+    (a Chroma server stopped or restarting), so callers answer "unavailable", not crash."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._collection, name)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from chromadb.errors import InternalError
+
+            try:
+                return found(*args, **kwargs)
+            except (httpx.TransportError, InternalError) as exc:
+                raise StoreError(f"the Chroma store is unavailable: {exc}") from exc
+        return call
+
+
 class ArticleStore:
     """Articles and passages in Chroma, always written with our own vectors."""
 
@@ -54,11 +77,12 @@ class ArticleStore:
         self.identity = embedder_identity
         space = {"hnsw:space": "cosine", "embedder": embedder_identity}
         try:
-            self.articles = self.client.get_or_create_collection(
-                "articles", metadata=space, embedding_function=None)
-            self.passages = self.client.get_or_create_collection(
-                "passages", metadata=space, embedding_function=None)
-            self.state = self.client.get_or_create_collection("state", embedding_function=None)
+            self.articles = _Guarded(self.client.get_or_create_collection(
+                "articles", metadata=space, embedding_function=None))
+            self.passages = _Guarded(self.client.get_or_create_collection(
+                "passages", metadata=space, embedding_function=None))
+            self.state = _Guarded(self.client.get_or_create_collection(
+                "state", embedding_function=None))
             self.max_batch = int(self.client.get_max_batch_size())
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma collections: {exc}") from exc

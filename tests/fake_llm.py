@@ -1,7 +1,8 @@
 """A scripted OpenAI-compatible server on loopback: the one stand-in the tests use.
 
 Each request to ``/v1/chat/completions`` takes the next step of ``script``: a reply text,
-an HTTP error status, a delay (to force a timeout), or a stream cut off halfway. Requests
+an HTTP error status (with headers such as ``Retry-After``), a delay (to force a timeout), a
+stream cut off halfway, or a raw body sent as is (JSON that does not parse, say). Requests
 are recorded so tests can read what the real ``openai`` client sent.
 """
 
@@ -25,6 +26,9 @@ class Step:
     cut_stream: bool = False
     respond: Callable[[dict[str, Any]], str] | None = None
     """Computes the reply from the request, e.g. to cite the source holding a fact."""
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    """The response body as is, with ``status`` (for a stream: the event stream's body)."""
 
 
 @dataclass
@@ -82,10 +86,14 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
                 time.sleep(step.delay)
             if step.respond:
                 step.content = step.respond(request)
+            if step.raw is not None:
+                kind = "text/event-stream" if request.get("stream") else "application/json"
+                self._send(step.status, kind, step.raw, step.headers)
+                return
             if step.status != 200:
                 body = json.dumps({"error": {"message": step.content or "scripted failure",
                                              "type": "server_error"}}).encode()
-                self._send(step.status, "application/json", body)
+                self._send(step.status, "application/json", body, step.headers)
                 return
             if request.get("stream"):
                 self.send_response(200)
@@ -123,9 +131,12 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
                                "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
             self._send(200, "application/json", body)
 
-        def _send(self, status: int, kind: str, body: bytes) -> None:
+        def _send(self, status: int, kind: str, body: bytes,
+                  headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("content-type", kind)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -86,7 +86,7 @@ async def add_articles(request: Request, engine: Engine) -> IngestResult:
 def _from_json(raw: bytes) -> list[Article | LoadFailure]:
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # also nesting too deep, integers too long
         raise APIError(400, "invalid_json", "the request body is not valid JSON") from None
     if isinstance(body, dict) and "articles" in body:
         records = body["articles"]
