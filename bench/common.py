@@ -109,6 +109,11 @@ def write_results(name: str, data: dict[str, Any], markdown: str) -> tuple[Path,
     return json_path, md_path
 
 
+def verdict(ok: bool | None) -> str:
+    """A target's line: PASS, FAIL, or a dash when it was not measured."""
+    return "—" if ok is None else ("PASS" if ok else "FAIL")
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A Markdown table of ``rows`` with ``columns`` in order."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

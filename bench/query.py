@@ -1,0 +1,527 @@
+"""Question latency and throughput over HTTP, beside the bare floor and stock LlamaIndex.
+
+    python bench/query.py [--sizes 1000,6000,60000] [--repeat 2] [--requests 30] [--quick]
+
+For each corpus size the service runs as its own process (``uvicorn api.main:app``, extractive
+mode, its RSS sampled with psutil) over a cached store (``--cache``, default
+``~/.cache/articleqa-bench``): the whole RealTimeQA 2023 corpus (5,952 articles, ingested once:
+slow), its first 1,000 articles, and ten copies of it under new ids (59,520 articles: records,
+texts and vectors copied, nothing re-embedded). Distinct RealTimeQA questions, cycled, are
+asked through ``POST /api/ask`` by 1, 4 and 16 client threads, interleaved per repetition with,
+in this process over the same store, the bare floor (question embedding + one Chroma query of
+10) and a stock LlamaIndex ``VectorStoreIndex`` retriever (top 10) over the same collection.
+In LLM mode, the time to the first ``token`` event of a streamed ``/api/chat`` is compared
+with the time to the first chunk of the scripted upstream (``tests/fake_llm.py``, a fixed
+delay before its first chunk) asked directly with the ``openai`` client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import corpus
+import httpx
+import psutil
+from common import ROOT, percentiles, table, verdict, write_results
+
+CONCURRENCY = (1, 4, 16)
+LLM_DELAY_S = 0.25
+VECTOR_BYTES = 384 * 4
+
+
+# -- stores ------------------------------------------------------------------------------
+def ensure_stores(cache: Path, base_size: int, sizes: list[int], rebuild: bool
+                  ) -> dict[int, Path]:
+    """The store of each size, building what the cache lacks (the base by ingesting)."""
+    import shutil
+
+    base = corpus.store_dir(cache, base_size)
+    if rebuild:
+        shutil.rmtree(base, ignore_errors=True)
+        for size in sizes:
+            shutil.rmtree(corpus.store_dir(cache, size, base_size), ignore_errors=True)
+    if not corpus.is_built(base):
+        corpus.build_ingested(base, base_size)
+    info = json.loads((base / "bench-complete.json").read_text())
+    base_ids = _article_ids(base)
+    stores = {}
+    for size in sizes:
+        path = base if size == base_size else corpus.store_dir(cache, size, base_size)
+        if not corpus.is_built(path):
+            copies = max(1, round(size / len(base_ids))) if size > base_size else 1
+            keep = None if size > base_size else {a.id for a in corpus.articles(size)}
+            print(f"bench: copying {path.name} from {base.name} ({copies} copies)",
+                  file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            counts = corpus.copy_store(base, path, keep, copies)
+            corpus.mark_built(path, {"from": base.name, "copies": copies, "counts": counts,
+                                     "seconds": round(time.perf_counter() - started, 1),
+                                     "base": info})
+        stores[size] = path
+    return stores
+
+
+def _article_ids(path: Path) -> list[str]:
+    return list(corpus.chroma(path).get_collection("articles").get(include=[])["ids"])
+
+
+# -- the service ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Service:
+    """``uvicorn api.main:app`` over one store, in its own process."""
+
+    def __init__(self, store: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("QA_") and k != "OPENAI_API_KEY"}
+        env |= {"QA_DATA_DIR": str(store), "QA_PORT": str(self.port), "QA_ANSWERER": "extractive",
+                "QA_RATE_LIMIT": "0", "PYTHONPATH": str(ROOT)} | (extra_env or {})
+        self.log = open(store.parent / f"service-{self.port}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+             str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.process.pid)
+        self.peak_rss = 0.0
+
+    def wait_ready(self, timeout: float = 300) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"bench: the service exited ({self.process.returncode}); see "
+                                 f"{self.log.name}")
+            try:
+                got = httpx.get(self.url + "/health", timeout=5)
+                if got.status_code == 200:
+                    health: dict[str, Any] = got.json()
+                    return health
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise SystemExit(f"bench: the service did not start in {timeout:.0f} s")
+
+    def rss_mb(self) -> float:
+        rss = self.ps.memory_info().rss / 2**20
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
+
+    def cpu_s(self) -> float:
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+class Sampler:
+    """Samples the service's RSS every 0.2 s while it runs."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.service.rss_mb()
+            except psutil.Error:
+                return
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def load(url: str, questions: list[str], clients: int) -> dict[str, Any]:
+    """Every question asked once through ``POST /api/ask`` by ``clients`` threads."""
+    pending = iter(questions)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    server: list[dict[str, float]] = []
+    errors: list[str] = []
+
+    def client() -> None:
+        with httpx.Client(base_url=url, timeout=600) as http:
+            while True:
+                with lock:
+                    question = next(pending, None)
+                if question is None:
+                    return
+                started = time.perf_counter()
+                got = http.post("/api/ask", json={"question": question})
+                took = time.perf_counter() - started
+                with lock:
+                    if got.status_code == 200:
+                        latencies.append(took)
+                        server.append(got.json().get("timings_ms", {}))
+                    else:
+                        errors.append(f"{got.status_code} {got.text[:120]}")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {"latencies": latencies, "wall_s": wall, "throughput": len(latencies) / wall,
+            "errors": errors, "server": server}
+
+
+def timed(fn: Callable[[str], object], questions: list[str]) -> list[float]:
+    out = []
+    for question in questions:
+        started = time.perf_counter()
+        fn(question)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def in_process(store: Path, embedder: Any) -> tuple[Callable[[str], object],
+                                                      Callable[[str], object]]:
+    """The bare floor and the stock LlamaIndex retriever over the store's passages."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    passages = corpus.chroma(store).get_collection("passages")
+
+    def floor(question: str) -> object:
+        return passages.query(query_embeddings=[embedder.embed_one(question).tolist()],
+                              n_results=10)
+
+    stock_store = ChromaVectorStore(chroma_collection=passages)
+    retriever = VectorStoreIndex.from_vector_store(stock_store, embed_model=embedder.model
+                                                   ).as_retriever(similarity_top_k=10)
+    return floor, retriever.retrieve
+
+
+def measure_size(size: int, store: Path, embedder: Any, questions: Iterator[str],
+                 repeat: int, requests: int, warmup: int) -> dict[str, Any]:
+    service = Service(store)
+    try:
+        started = time.perf_counter()
+        health = service.wait_ready()
+        ready_s = time.perf_counter() - started
+        rss_started = service.rss_mb()
+        print(f"bench: {size}: service up in {ready_s:.1f} s ({health.get('articles')} articles,"
+              f" {health.get('passages')} passages); warming up", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        with Sampler(service):
+            load(service.url, [next(questions) for _ in range(warmup)], 1)
+            warm_s = time.perf_counter() - started
+            rss_warm = service.rss_mb()
+            floor, stock = in_process(store, embedder)
+            for q in [next(questions) for _ in range(3)]:
+                floor(q)
+                stock(q)
+            rounds: list[dict[str, Any]] = []
+            for rep in range(repeat):
+                rounds.append(_round(service, floor, stock, questions, requests))
+                rounds[-1]["load_average"] = [round(x, 2) for x in os.getloadavg()]
+                last = rounds[-1]
+                print(f"  {size} #{rep + 1}: ask p50 {last['ask_c1']['p50_ms']:.0f} ms, floor "
+                      f"{last['floor']['p50_ms']:.0f} ms, stock {last['stock']['p50_ms']:.0f} ms;"
+                      f" throughput " + ", ".join(
+                          f"c{c} {last[f'ask_c{c}']['throughput']:.1f}/s" for c in CONCURRENCY),
+                      file=sys.stderr, flush=True)
+        passages = int(health.get("passages", 0))
+        articles = int(health.get("articles", 0))
+        raw_mb = (passages + articles) * VECTOR_BYTES / 2**20
+        return {"articles": articles, "passages": passages, "ready_s": round(ready_s, 1),
+                "first_questions_s": round(warm_s, 1),
+                "rss_started_mb": round(rss_started, 1), "rss_warm_mb": round(rss_warm, 1),
+                "rss_peak_mb": round(service.peak_rss, 1),
+                "rss_per_100k_passages_mb": round(service.peak_rss / passages * 1e5, 1),
+                "raw_vectors_mb": round(raw_mb, 1),
+                "rss_limit_mb": round(1.5 * raw_mb + 300, 1),
+                "rounds": rounds, "median": _median_rounds(rounds)}
+    finally:
+        service.stop()
+
+
+def _round(service: Service, floor: Callable[[str], object], stock: Callable[[str], object],
+           questions: Iterator[str], requests: int) -> dict[str, Any]:
+    """One repetition: ask (1 client), floor, stock on the same questions; then 4 and 16."""
+    chosen = [next(questions) for _ in range(requests)]
+    out: dict[str, Any] = {}
+    for clients in CONCURRENCY:
+        asked = chosen if clients == 1 else [next(questions) for _ in range(requests * 2)]
+        cpu = service.cpu_s()
+        result = load(service.url, asked, clients)
+        cpu_per_request = (service.cpu_s() - cpu) / max(len(result["latencies"]), 1)
+        out[f"ask_c{clients}"] = percentiles(result["latencies"]) | {
+            "throughput": round(result["throughput"], 3), "errors": len(result["errors"]),
+            "first_error": result["errors"][0] if result["errors"] else "",
+            "server_cpu_ms_per_request": round(cpu_per_request * 1000, 1),
+            "server_ms": {k: round(statistics.median(t.get(k, 0.0) for t in result["server"]),
+                                   1) for k in ("retrieve", "answer", "total")}
+            if result["server"] else {}}
+        if clients == 1:
+            out["floor"] = percentiles(timed(floor, chosen))
+            out["stock"] = percentiles(timed(stock, chosen))
+    return out
+
+
+def _median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, first in rounds[0].items():
+        if not isinstance(first, dict):
+            continue
+        out[key] = {k: round(statistics.median(r[key][k] for r in rounds), 3)
+                    for k, v in first.items() if isinstance(v, int | float)}
+        if first.get("server_ms"):
+            out[key]["server_ms"] = {k: round(statistics.median(
+                r[key]["server_ms"][k] for r in rounds), 1) for k in first["server_ms"]}
+    return out
+
+
+# -- LLM mode: time to first token -------------------------------------------------------
+def measure_ttft(store: Path, questions: Iterator[str], repeat: int, n: int) -> dict[str, Any]:
+    from openai import OpenAI
+
+    from tests.fake_llm import ScriptedLLM, Step, start
+
+    llm = ScriptedLLM()
+    reply = "The articles say so [1]. That is what they report [1]."
+    llm.script.extend(Step(content=reply, delay=LLM_DELAY_S) for _ in range(10_000))
+    upstream = start(llm)
+    service = Service(store, {"QA_ANSWERER": "llm", "QA_LLM_BASE_URL": llm.url,
+                              "QA_LLM_MODEL": "scripted", "QA_LLM_API_KEY": "bench-key"})
+    direct_client = OpenAI(base_url=llm.url, api_key="bench-key", max_retries=0)
+    try:
+        service.wait_ready()
+        with httpx.Client(base_url=service.url, timeout=120) as http:
+            for _ in range(3):
+                _service_ttft(http, next(questions))
+                _direct_ttft(direct_client, next(questions))
+            direct: list[float] = []
+            served: list[float] = []
+            retrieve: list[float] = []
+            for _ in range(repeat):
+                for q in [next(questions) for _ in range(n)]:
+                    direct.append(_direct_ttft(direct_client, q))
+                    took, timings = _service_ttft(http, q)
+                    served.append(took)
+                    retrieve.append(timings.get("retrieve", float("nan")))
+        d, s = statistics.median(direct), statistics.median(served)
+        return {"upstream_delay_ms": LLM_DELAY_S * 1000, "direct": percentiles(direct),
+                "service": percentiles(served), "ratio": round(s / d, 3),
+                "added_ms": round((s - d) * 1000, 1),
+                "service_retrieve_ms": round(statistics.median(retrieve), 1)}
+    finally:
+        service.stop()
+        upstream.shutdown()
+
+
+def _direct_ttft(client: Any, question: str) -> float:
+    started = time.perf_counter()
+    stream = client.chat.completions.create(
+        model="scripted", stream=True, messages=[{"role": "user", "content": question}])
+    took = float("nan")
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            took = time.perf_counter() - started
+            break
+    stream.close()
+    return took
+
+
+def _service_ttft(http: httpx.Client, question: str) -> tuple[float, dict[str, float]]:
+    """Seconds to the first ``token`` event, and the answer's timings from ``done``."""
+    started = time.perf_counter()
+    took = float("nan")
+    timings: dict[str, float] = {}
+    body = {"messages": [{"role": "user", "content": question}], "stream": True}
+    with http.stream("POST", "/api/chat", json=body) as got:
+        if got.status_code != 200:
+            raise SystemExit(f"bench: /api/chat answered {got.status_code}: {got.read()[:200]!r}")
+        event = ""
+        for line in got.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+                if event == "token" and took != took:
+                    took = time.perf_counter() - started
+            elif line.startswith("data:") and event == "done":
+                timings = json.loads(line[5:]).get("timings_ms", {})
+    return took, timings
+
+
+# -- report --------------------------------------------------------------------------------
+def targets(sizes: dict[int, dict[str, Any]], ttft: dict[str, Any] | None,
+            mid: int, big: int) -> list[dict[str, str]]:
+    out = []
+    m = sizes.get(mid, {}).get("median")
+    if m:
+        ratio = m["ask_c1"]["p50_ms"] / m["floor"]["p50_ms"]
+        server = m["ask_c1"].get("server_ms", {})
+        out.append({"target": f"/api/ask p50 ≤ 3× the bare floor at {mid:,} articles",
+                    "measured": f"{ratio:.2f}× ({m['ask_c1']['p50_ms']:.0f} vs "
+                                f"{m['floor']['p50_ms']:.0f} ms; in the service: retrieve "
+                                f"{server.get('retrieve', 0):.0f} ms, answer "
+                                f"{server.get('answer', 0):.0f} ms)",
+                    "result": verdict(ratio <= 3)})
+        c1, c16 = m["ask_c1"], m["ask_c16"]
+        gain = c16["throughput"] / c1["throughput"]
+        bound = (os.cpu_count() or 1) * 1000 / max(c16["server_cpu_ms_per_request"], 1e-9)
+        out.append({"target": f"throughput at 16 clients ≥ 1.6× 1 client ({mid:,} articles)",
+                    "measured": f"{gain:.2f}× ({c16['throughput']:.1f} vs {c1['throughput']:.1f}"
+                                f" req/s; CPU bound: {os.cpu_count()} cores / "
+                                f"{c16['server_cpu_ms_per_request']:.0f} ms CPU a request = "
+                                f"{bound:.1f} req/s = {bound / c1['throughput']:.2f}× 1 client)",
+                    "result": verdict(gain >= 1.6)})
+    else:
+        out += [{"target": f"/api/ask p50 ≤ 3× the bare floor at {mid:,}",
+                 "measured": "not run", "result": "—"},
+                {"target": "throughput 16 clients ≥ 1.6× 1 client", "measured": "not run",
+                 "result": "—"}]
+    small, large = sizes.get(mid, {}).get("median"), sizes.get(big, {}).get("median")
+    if small and large:
+        growth = large["ask_c1"]["p50_ms"] / small["ask_c1"]["p50_ms"]
+        floor_growth = large["floor"]["p50_ms"] / small["floor"]["p50_ms"]
+        out.append({"target": f"/api/ask p50 grows ≤ 1.5× from {mid:,} to {big:,} articles",
+                    "measured": f"{growth:.2f}× (floor {floor_growth:.2f}×; service retrieve "
+                                f"{small['ask_c1']['server_ms'].get('retrieve', 0):.0f} → "
+                                f"{large['ask_c1']['server_ms'].get('retrieve', 0):.0f} ms)",
+                    "result": verdict(growth <= 1.5)})
+    else:
+        out.append({"target": f"/api/ask p50 grows ≤ 1.5× from {mid:,} to {big:,} articles",
+                    "measured": "not run", "result": "—"})
+    if ttft:
+        out.append({"target": "LLM mode adds ≤ 20 ms to the upstream's time to first token",
+                    "measured": f"+{ttft['added_ms']:.0f} ms ({ttft['ratio']:.2f}×; of which "
+                                f"retrieval {ttft['service_retrieve_ms']:.0f} ms)",
+                    "result": verdict(ttft["added_ms"] <= 20)})
+    else:
+        out.append({"target": "LLM mode adds ≤ 20 ms to TTFT", "measured": "not run",
+                    "result": "—"})
+    ordered = sorted(sizes.items())
+    if len(ordered) >= 2:
+        (_, a), (_, b) = ordered[0], ordered[-1]
+        slope = (b["rss_peak_mb"] - a["rss_peak_mb"]) / (b["passages"] - a["passages"]) * 1e5
+        raw = 1e5 * VECTOR_BYTES / 2**20
+        fixed = a["rss_peak_mb"] - slope * a["passages"] / 1e5
+        out.append({"target": "server RSS growth per 100k passages ≤ 1.5× their raw vectors",
+                    "measured": f"{slope:.0f} MB per 100k passages between {a['articles']:,} and "
+                                f"{b['articles']:,} articles vs {1.5 * raw:.0f} MB (raw "
+                                f"{raw:.0f} MB); fixed part {fixed:.0f} MB vs 300 MB",
+                    "result": verdict(slope <= 1.5 * raw)})
+    for size, r in ordered:
+        out.append({"target": f"server RSS ≤ 1.5× raw vectors + 300 MB ({size:,} articles)",
+                    "measured": f"{r['rss_peak_mb']:.0f} MB vs limit {r['rss_limit_mb']:.0f} MB "
+                                f"({r['rss_per_100k_passages_mb']:.0f} MB per 100k passages; "
+                                f"{r['rss_started_mb']:.0f} MB before the first question)",
+                    "result": verdict(r["rss_peak_mb"] <= r["rss_limit_mb"])})
+    return out
+
+
+def markdown(data: dict[str, Any]) -> str:
+    rows = []
+    for _, r in sorted(data["sizes"].items(), key=lambda kv: int(kv[0])):
+        m = r["median"]
+        for name, key in [("POST /api/ask, 1 client", "ask_c1"),
+                          ("POST /api/ask, 4 clients", "ask_c4"),
+                          ("POST /api/ask, 16 clients", "ask_c16"),
+                          ("floor: embed + Chroma query", "floor"),
+                          ("stock VectorStoreIndex retriever", "stock")]:
+            row = m[key]
+            rows.append({"articles": f"{r['articles']:,}", "passages": f"{r['passages']:,}",
+                         "what": name, "p50 ms": row["p50_ms"], "p95 ms": row["p95_ms"],
+                         "p99 ms": row["p99_ms"], "req/s": row.get("throughput", ""),
+                         "vs floor p50": f"{row['p50_ms'] / m['floor']['p50_ms']:.2f}×",
+                         "server RSS MB": round(r["rss_peak_mb"]) if key == "ask_c1" else ""})
+    parts = [f"## Questions: median of {data['repeat']} interleaved repetitions, "
+             f"{data['requests']} questions a round at 1 client (twice that at 4 and 16)",
+             table(rows, list(rows[0])) if rows else "no sizes run"]
+    if data.get("ttft"):
+        t = data["ttft"]
+        parts.append(table([
+            {"what": f"upstream directly (openai client), fixed {t['upstream_delay_ms']:.0f} ms "
+                     "delay", "TTFT p50 ms": t["direct"]["p50_ms"],
+             "p95 ms": t["direct"]["p95_ms"]},
+            {"what": "through POST /api/chat (stream), LLM mode",
+             "TTFT p50 ms": t["service"]["p50_ms"], "p95 ms": t["service"]["p95_ms"]},
+        ], ["what", "TTFT p50 ms", "p95 ms"]))
+    parts.append(table(data["targets"], ["target", "measured", "result"]))
+    return "\n\n".join(parts)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,6000,60000", help="articles per corpus")
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved repetitions")
+    parser.add_argument("--requests", type=int, default=30,
+                        help="questions a round at 1 client (twice that at 4 and 16)")
+    parser.add_argument("--ttft-questions", type=int, default=15,
+                        help="questions a round for time to first token")
+    parser.add_argument("--cache", type=Path, default=corpus.DEFAULT_CACHE)
+    parser.add_argument("--base", type=int, default=corpus.FULL,
+                        help="articles ingested for real; larger sizes are copies of it")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached stores")
+    parser.add_argument("--no-llm", action="store_true", help="skip the LLM time to first token")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: a 60-article store and 3 copies, few questions")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    corpus.require_data()
+    if args.quick:
+        args.base, sizes, args.repeat, args.requests, args.ttft_questions = 60, [60, 180], 1, 8, 4
+    else:
+        sizes = sorted(int(s) for s in args.sizes.split(","))
+    stores = ensure_stores(args.cache, args.base, sizes, args.rebuild)
+    from qa.config import Settings
+    from qa.embedding import build_embedder
+
+    embedder = build_embedder(Settings())
+    questions = itertools.cycle(corpus.all_questions())
+    results: dict[int, dict[str, Any]] = {}
+    for size in sizes:
+        results[size] = measure_size(size, stores[size], embedder, questions, args.repeat,
+                                     args.requests, warmup=10)
+    ttft = None if args.no_llm else measure_ttft(stores[sizes[0]], questions, args.repeat,
+                                                 args.ttft_questions)
+    mid = args.base if args.base in sizes else sizes[0]
+    big = max(sizes)
+    data = {"repeat": args.repeat, "requests": args.requests, "sizes": results, "ttft": ttft,
+            "targets": targets(results, ttft, mid, big),
+            "stores": {s: json.loads((p / "bench-complete.json").read_text())
+                       for s, p in stores.items()}}
+    text = markdown(data)
+    print(text)
+    if not (args.no_write or args.quick):
+        for path in write_results("query", data, text):
+            print(f"bench: wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
