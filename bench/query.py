@@ -460,6 +460,9 @@ def markdown(data: dict[str, Any]) -> str:
                          "server RSS MB": round(r["rss_peak_mb"]) if key == "ask_c1" else ""})
     parts = [f"## Questions: median of {data['repeat']} interleaved repetitions, "
              f"{data['requests']} questions a round at 1 client (twice that at 4 and 16)",
+             "Stores: " + "; ".join(_provenance(int(size), info)
+                                    for size, info in sorted(data["stores"].items(),
+                                                             key=lambda kv: int(kv[0]))) + ".",
              table(rows, list(rows[0])) if rows else "no sizes run"]
     if data.get("ttft"):
         t = data["ttft"]
@@ -472,6 +475,14 @@ def markdown(data: dict[str, Any]) -> str:
         ], ["what", "TTFT p50 ms", "p95 ms"]))
     parts.append(table(data["targets"], ["target", "measured", "result"]))
     return "\n\n".join(parts)
+
+
+def _provenance(size: int, info: dict[str, Any]) -> str:
+    if "from" in info:
+        copies = info.get("copies", 1)
+        what = f"{copies} copies of" if copies > 1 else "a subset of"
+        return f"{size:,}: {what} {info['from']} (records and vectors copied, not re-embedded)"
+    return f"{size:,}: {info.get('how', 'ingested')}"
 
 
 def main() -> int:
