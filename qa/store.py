@@ -19,6 +19,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import EmbedderMismatch, NotFound, StoreError
 from qa.models import Article, Passage
+from qa.pooling import Units, decode_units, encode_units
 
 Where = dict[str, Any]
 _COMPLETE: Where = {"complete": True}
@@ -80,7 +81,9 @@ class ArticleStore:
 
     # -- reads ---------------------------------------------------------------------------
     def count_articles(self) -> int:
-        return len(self.articles.get(where=_COMPLETE, include=[])["ids"])
+        """Complete articles: all records but the few being (re)written, found by index."""
+        incomplete = self.articles.get(where={"complete": False}, include=[])["ids"]
+        return int(self.articles.count()) - len(incomplete)
 
     def count_passages(self) -> int:
         return int(self.passages.count())
@@ -104,20 +107,28 @@ class ArticleStore:
 
     def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
         """The complete articles among ``ids`` (one being re-ingested is left out)."""
+        return self.get_articles_and_units(ids)[0]
+
+    def get_articles_and_units(self, ids: Sequence[str]
+                               ) -> tuple[dict[str, Article], dict[str, Units]]:
+        """``get_articles``, and the sentence vectors stored with them (when there are)."""
         if not ids:
-            return {}
+            return {}, {}
         got = self.articles.get(ids=list(ids), where=_COMPLETE, include=["metadatas", "documents"])
-        return {
-            i: _article(i, m, d)
-            for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
-        }
+        articles, units = {}, {}
+        for i, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
+            articles[i] = _article(i, meta, text)
+            found = decode_units(dict(meta or {}))
+            if found is not None:
+                units[i] = found
+        return articles, units
 
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         got = self.articles.get(where=_COMPLETE, include=["metadatas"], limit=limit,
                                 offset=offset)
         return [_summary(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
-    def iter_passages(self, page: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def iter_passages(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every passage as ``(id, text, metadata)``, read in pages."""
         offset = 0
         while True:
@@ -126,6 +137,14 @@ class ArticleStore:
                 return
             yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
             offset += len(got["ids"])
+
+    def get_passages(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The passages among ``ids`` that exist, as ``id: (text, metadata)``."""
+        if not ids:
+            return {}
+        got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
+        return {i: (str(d), dict(m or {}))
+                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
     def query_passages(self, vector: np.ndarray, n: int,
                        where: Where | None) -> list[tuple[str, float]]:
@@ -153,8 +172,10 @@ class ArticleStore:
 
     def write_articles(self, articles: Sequence[Article], vectors: np.ndarray,
                        text_hashes: dict[str, str], passage_counts: dict[str, int],
-                       complete: bool) -> None:
-        """Article records; ``complete`` is set once all their passages are written."""
+                       complete: bool, units: Sequence[Units] | None = None) -> None:
+        """Article records; ``complete`` is set once all their passages are written.
+        ``units``: each article's sentence vectors (none: the old ones are cleared)."""
+        no_units = {"unit_spans": "", "unit_vectors": ""}
         for first in range(0, len(articles), self.max_batch):
             chunk = articles[first:first + self.max_batch]
             self.articles.upsert(
@@ -162,7 +183,8 @@ class ArticleStore:
                 documents=[a.text for a in chunk],
                 embeddings=vectors[first:first + self.max_batch].tolist(),
                 metadatas=[_article_meta(a, text_hashes[a.id], passage_counts[a.id]) |
-                           {"complete": complete} for a in chunk],
+                           (encode_units(units[first + k]) if units else no_units) |
+                           {"complete": complete} for k, a in enumerate(chunk)],
             )
         self._bump()
 
