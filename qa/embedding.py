@@ -26,6 +26,9 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 MAX_MODEL_TOKENS = 256
 LOCAL_IDENTITY = "local:all-MiniLM-L6-v2-int8:" + MODEL_SHA256[:12]
 _CLS, _SEP = 101, 102  # the ids of [CLS] and [SEP] in minilm_tokenizer.json
+TOKEN_STATES_BATCH = 16
+"""Sequences a forward pass when reading whole passages: 1.2-1.3x the tokens/s of 32 and of
+8, 1.6x of 64 (smaller activations stay in cache); measured A/B on this 2-core machine."""
 
 
 def _sha256(path: Path) -> str:
@@ -68,8 +71,9 @@ class Tokens:
 
 
 def _session_options() -> Any:
-    """Both cores for one call's operators, the full graph optimisation, no spinning threads
-    (a spinning pool steals the cores from Chroma writes and other requests)."""
+    """Both cores for one call's operators and the full graph optimisation (the defaults,
+    made explicit); worker threads that sleep instead of spinning between calls, so they
+    leave the cores to the ingest's writer thread and to other requests."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -78,6 +82,7 @@ def _session_options() -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
@@ -133,8 +138,8 @@ class MiniLMEmbedding(BaseEmbedding):
         read as ``[CLS] ids [SEP]``: row 0 is ``[CLS]``, the last row ``[SEP]``."""
         out: list[np.ndarray] = [np.zeros((0, 384), np.float32)] * len(sequences)
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        for first in range(0, len(order), self.embed_batch_size):
-            chosen = order[first:first + self.embed_batch_size]
+        for first in range(0, len(order), TOKEN_STATES_BATCH):
+            chosen = order[first:first + TOKEN_STATES_BATCH]
             width = len(sequences[chosen[-1]]) + 2
             ids = np.zeros((len(chosen), width), dtype=np.int64)
             mask = np.zeros_like(ids)
