@@ -129,8 +129,8 @@ class MiniLMEmbedding(BaseEmbedding):
         """All of ``text``'s word pieces at once: the chunker counts with them and the model
         reads them, so an article is tokenised once."""
         encoding = self._counter.encode(text, add_special_tokens=False)
-        starts = np.fromiter((s for s, _ in encoding.offsets), dtype=np.int64,
-                             count=len(encoding.offsets))
+        offsets = encoding.offsets  # each read of the property converts the whole list
+        starts = np.array(offsets, dtype=np.int64).reshape(-1, 2)[:, 0].copy()
         return Tokens(np.asarray(encoding.ids, dtype=np.int64), starts)
 
     def token_states(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:

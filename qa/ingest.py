@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,8 @@ from qa.pooling import ArticlePlan, LatePooler, Units
 from qa.store import ArticleStore
 
 Progress = Callable[[int, int], object]
+RECORDS_READ = 64
+"""Articles whose stored records are read in one Chroma call."""
 
 
 def content_hash(article: Article) -> str:
@@ -90,7 +94,7 @@ class Ingester:
     def _batches(self, items: Iterable[Article | LoadFailure], report: IngestReport,
                  progress: Progress | None) -> Iterable[_Batch]:
         batch, size = _Batch(), 0
-        for item in items:
+        for item, known in self._with_records(items):
             if isinstance(item, LoadFailure):
                 report.failed.append({"source": item.origin, "reason": item.reason})
                 continue
@@ -98,7 +102,7 @@ class Ingester:
                 report.unchanged.append(item.id)
                 continue
             self._seen.add(item.id)
-            status, had_record = self._status(item)
+            status, had_record = self._status(item, known)
             if status == "unchanged":
                 report.unchanged.append(item.id)
                 if progress:
@@ -133,9 +137,23 @@ class Ingester:
         articles = np.stack([passages[first] if first >= 0 else next(extra) for first in firsts])
         return _Vectors(passages, articles, None)
 
-    def _status(self, article: Article) -> tuple[str, bool]:
+    def _with_records(self, items: Iterable[Article | LoadFailure]
+                      ) -> Iterator[tuple[Article | LoadFailure, dict[str, Any] | None]]:
+        """Each item with its article's stored record, read a chunk of items at a time. A
+        record found is read again when its turn comes (an earlier item may have replaced
+        an older version and deleted it); no record stays none, as only this run writes."""
+        iterator = iter(items)
+        while chunk := list(islice(iterator, RECORDS_READ)):
+            ids = [item.id for item in chunk if isinstance(item, Article)]
+            records = self.store.article_meta(list(dict.fromkeys(ids)))
+            for item in chunk:
+                if isinstance(item, Article) and item.id in records:
+                    yield item, self.store.article_meta([item.id]).get(item.id)
+                else:
+                    yield item, None
+
+    def _status(self, article: Article, known: dict[str, Any] | None) -> tuple[str, bool]:
         """('new' | 'updated' | 'unchanged', whether a record of this id exists)."""
-        known = self.store.article_meta([article.id]).get(article.id)
         if known is not None and known.get("complete"):
             if known.get("text_hash") != content_hash(article):
                 return "updated", True
