@@ -7,6 +7,7 @@ store records, so a store built with one embedder is never queried with another.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -58,12 +59,12 @@ class Tokens:
     """A text's word pieces (no special tokens, no truncation) with their character offsets."""
 
     ids: np.ndarray
-    starts: np.ndarray
+    starts: list[int]
+    """Sorted; a list, as ``bisect`` on it is ten times faster than numpy's per call."""
 
     def bounds(self, start: int, end: int) -> tuple[int, int]:
         """The token positions ``[first, last)`` of the pieces that begin in ``[start, end)``."""
-        first, last = np.searchsorted(self.starts, (start, end))
-        return int(first), int(last)
+        return bisect_left(self.starts, start), bisect_left(self.starts, end)
 
     def count(self, start: int, end: int) -> int:
         first, last = self.bounds(start, end)
@@ -130,8 +131,7 @@ class MiniLMEmbedding(BaseEmbedding):
         reads them, so an article is tokenised once."""
         encoding = self._counter.encode(text, add_special_tokens=False)
         offsets = encoding.offsets  # each read of the property converts the whole list
-        starts = np.array(offsets, dtype=np.int64).reshape(-1, 2)[:, 0].copy()
-        return Tokens(np.asarray(encoding.ids, dtype=np.int64), starts)
+        return Tokens(np.asarray(encoding.ids, dtype=np.int64), [s for s, _ in offsets])
 
     def token_states(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
         """The model's last hidden states for each sequence of word-piece ids (at most 254),

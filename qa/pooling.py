@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ class _Window:
     plan: int
     key: str
     ids: np.ndarray
-    starts: np.ndarray
+    starts: list[int]
     """The character offset of each of ``ids``."""
     units: list[Span]
 
@@ -121,7 +122,7 @@ class LatePooler:
             inner = hidden[1:-1]
             rows = []
             for start, end in window.units:
-                lo, hi = np.searchsorted(window.starts, (start, end))
+                lo, hi = bisect_left(window.starts, start), bisect_left(window.starts, end)
                 rows.append(inner[lo:hi].sum(axis=0) if hi > lo else np.zeros(DIM, np.float32))
             found[window.key] = (np.stack(rows), hidden[0] + hidden[-1])
             self._cache[window.key] = found[window.key]
