@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from qa.models import Article, Passage
 
 Span = tuple[int, int]
+SpanCounter = Callable[[int, int], int]
+"""Word pieces in ``text[start:end]``, given ``(start, end)``: the article is tokenised once."""
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt",
@@ -64,14 +66,14 @@ def _trim(text: str, start: int, end: int) -> Span:
     return start, end
 
 
-def _split_long(text: str, span: Span, count: Callable[[str], int], budget: int) -> list[Span]:
+def _split_long(text: str, span: Span, count: SpanCounter, budget: int) -> list[Span]:
     """Cut a sentence longer than the budget at white space. WordPiece splits on white space
     first, so a piece's token count is the sum of its words' counts."""
     pieces: list[Span] = []
     start = end = -1
     used = 0
     for match in _NON_SPACE.finditer(text, span[0], span[1]):
-        size = count(match.group())
+        size = count(match.start(), match.end())
         if start >= 0 and used + size > budget:
             pieces.append((start, end))
             start = -1
@@ -90,26 +92,38 @@ def split_passages(
     target_tokens: int = 200,
     max_tokens: int = 250,
 ) -> list[Passage]:
+    """``plan_passages`` with a counter of word pieces in a string."""
+    text = article.text
+    return [passage for passage, _ in plan_passages(
+        article, lambda s, e: count_tokens(text[s:e]), target_tokens, max_tokens)]
+
+
+def plan_passages(
+    article: Article,
+    count: SpanCounter,
+    target_tokens: int = 200,
+    max_tokens: int = 250,
+) -> list[tuple[Passage, list[Span]]]:
     """Pack consecutive sentences into passages of about ``target_tokens``, never above
     ``max_tokens``; each passage after the first repeats the previous one's last sentence
-    when that sentence is short (a small overlap that keeps a fact with its context)."""
+    when that sentence is short (a small overlap that keeps a fact with its context).
+    Each passage comes with its units: the sentences (or pieces of a long one) it holds."""
     text = article.text
     spans: list[Span] = []
     for span in sentence_spans(text):
-        if count_tokens(text[span[0]:span[1]]) > max_tokens:
-            spans.extend(_split_long(text, span, count_tokens, max_tokens))
+        if count(*span) > max_tokens:
+            spans.extend(_split_long(text, span, count, max_tokens))
         else:
             spans.append(span)
-    sizes = [count_tokens(text[s:e]) for s, e in spans]
+    sizes = [count(*span) for span in spans]
     groups = _pack(sizes, target_tokens, max_tokens)
-    passages = []
+    planned = []
     for index, (first, last) in enumerate(groups):
         start, end = spans[first][0], spans[last][1]
-        passages.append(
-            Passage(id=f"{article.id}:{index}", article_id=article.id, start=start, end=end,
-                    text=text[start:end])
-        )
-    return passages
+        passage = Passage(id=f"{article.id}:{index}", article_id=article.id, start=start,
+                          end=end, text=text[start:end])
+        planned.append((passage, spans[first:last + 1]))
+    return planned
 
 
 def _pack(sizes: Sequence[int], target: int, limit: int) -> list[tuple[int, int]]:

@@ -21,6 +21,7 @@ from qa.extractive import ExtractiveAnswerer
 from qa.ingest import Ingester
 from qa.llm import LLMAnswerer
 from qa.models import Answer, Article, IngestReport, RetrievedPassage
+from qa.pooling import Units
 from qa.retrieval import Hit, HybridRetriever
 from qa.store import ArticleStore
 from qa.support import strip_attribution, support_score
@@ -43,6 +44,7 @@ class _Turn:
     articles: dict[str, Article]
     vector: np.ndarray
     idf: Callable[[str], float]
+    units: dict[str, Units]
     started: float
     retrieved: float
 
@@ -128,9 +130,9 @@ class QAEngine:
         vector = self.embedder.embed_one(search)
         hits, idf = self.retriever.search(search, top_k or self.settings.top_k, since, until,
                                           vector)
-        articles = self.store.get_articles(sorted({h.article_id for h in hits}))
+        articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
         hits = [h for h in hits if h.article_id in articles]
-        return _Turn(question, search, turns, hits, articles, vector, idf, started,
+        return _Turn(question, search, turns, hits, articles, vector, idf, units, started,
                      time.perf_counter())
 
     def _standalone(self, question: str, history: list[dict[str, str]] | None
@@ -153,7 +155,7 @@ class QAEngine:
         if self.llm:
             return self.llm.draft(turn.asked, turn.hits, turn.articles, turn.history)
         return self.extractive.draft(turn.search, turn.hits, turn.articles, turn.vector,
-                                     turn.idf)
+                                     turn.idf, turn.units)
 
     def _end(self, turn: _Turn, draft: Draft) -> Answer:
         checked = self.checker.check(draft, turn.hits, turn.articles)
@@ -173,7 +175,7 @@ class QAEngine:
         their scores: what it would quote, and why it refuses."""
         turn = self._begin(question, None, top_k, None, None)
         ranked = self.extractive.score(turn.search, turn.hits, turn.articles, turn.vector,
-                                       turn.idf)
+                                       turn.idf, turn.units)
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
                  "article_id": turn.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]

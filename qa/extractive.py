@@ -20,6 +20,7 @@ import numpy as np
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
 from qa.models import Article
+from qa.pooling import Units
 from qa.posts import BYLINE, POST_LINK, post_author
 from qa.retrieval import Hit
 from qa.terms import capitalised_names, missing_from, numbers, terms, words
@@ -112,9 +113,11 @@ class ExtractiveAnswerer:
         self.threshold = threshold
 
     def score(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray, idf: Callable[[str], float] | None = None) -> list[Scored]:
+              query_vec: np.ndarray, idf: Callable[[str], float] | None = None,
+              units: dict[str, Units] | None = None) -> list[Scored]:
         """Every sentence of the retrieved passages, scored against the question, best first.
-        ``idf`` weighs the question's words by their rarity in the corpus."""
+        ``idf`` weighs the question's words by their rarity in the corpus; ``units`` are the
+        sentence vectors stored at ingest (a sentence without one is embedded here)."""
         question_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
         heavy = capitalised_names(question) | numbers(question)
         weights = {t: (2.0 if t in heavy else 1.0) * (idf(t) if idf else 1.0)
@@ -125,6 +128,8 @@ class ExtractiveAnswerer:
         kind = _answer_kind(question)
         seen: set[tuple[str, int]] = set()
         found: list[Scored] = []
+        stored: list[np.ndarray | None] = []
+        rows = {a: dict(zip(u.spans, u.vectors, strict=True)) for a, u in (units or {}).items()}
         context: list[str] = []
         about_post = bool(_ABOUT_POST.search(question))
         for number, hit in enumerate(hits, start=1):
@@ -138,6 +143,7 @@ class ExtractiveAnswerer:
                     author = post_author(text, end, start)
                     in_post = bool(author or POST_LINK.search(sentence))
                     found.append(Scored(number, start, end, sentence, 0.0, author, in_post))
+                    stored.append(rows.get(hit.article_id, {}).get((start, end)))
                     # "He …" is read with the names before it; a post with its byline.
                     names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
                     extra = " tweet post twitter " + (author or "") if in_post else ""
@@ -151,14 +157,18 @@ class ExtractiveAnswerer:
             if before.strip():
                 value = max(value, _coverage(question_terms, weights, scored.text + " " + before))
             lexical.append(value)
-        # Embedding is the cost here: only the sentences of the best passages or with the
-        # most question words are embedded; the rest keep a lexical-only score.
+        # Only the sentences of the best passages or with the most question words get a
+        # cosine (stored at ingest, or embedded here); the rest keep a lexical-only score.
         order = sorted(range(len(found)), key=lambda i: (found[i].number > 2, -lexical[i]))
         shortlist = order[:SHORTLIST]
-        vectors = self.embedder.embed([found[i].text for i in shortlist])
+        unstored = [i for i in shortlist if stored[i] is None]
+        if unstored:
+            for i, vector in zip(unstored, self.embedder.embed([found[i].text for i in unstored]),
+                                 strict=True):
+                stored[i] = vector
         cosine = dict.fromkeys(range(len(found)), 0.0)
-        cosine.update({i: float(np.dot(query_vec, v)) for i, v in zip(shortlist, vectors,
-                                                                      strict=True)})
+        cosine.update({i: float(np.dot(query_vec, v)) for i in shortlist
+                       if (v := stored[i]) is not None})
         for i, scored in enumerate(found):
             scored.score = (0.5 * cosine[i] + 0.5 * lexical[i] + _fit(kind, scored.text)
                             + (0.1 if about_post and scored.in_post else 0.0) - 0.2 * missing)
@@ -178,11 +188,11 @@ class ExtractiveAnswerer:
         return len(missing) / len(names)
 
     def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray, idf: Callable[[str], float] | None = None
-              ) -> list[tuple[str, list[int]]]:
+              query_vec: np.ndarray, idf: Callable[[str], float] | None = None,
+              units: dict[str, Units] | None = None) -> list[tuple[str, list[int]]]:
         """Quoted sentences, each with the number of its source; empty when it must refuse.
         Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
-        ranked = self.score(question, hits, articles, query_vec, idf)
+        ranked = self.score(question, hits, articles, query_vec, idf, units)
         if not ranked or ranked[0].score < self.threshold:
             return []
         chosen = [ranked[0]]

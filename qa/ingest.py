@@ -5,23 +5,37 @@ Each batch is written in three steps: (1) the batch's article records, marked in
 the new passages written; (3) the records marked complete. A record that is complete and
 has the same content hash means "unchanged"; anything else is (re)done. So a run killed at
 any point and run again ends with exactly the passages of a clean run, no passage is ever
-left without its article record, and a crash costs at most one batch of embedding work.
+left without its article record, and a crash costs at most one batch of embedding work
+(and the batch being written meanwhile: a writer thread takes Chroma's writes out of the
+embedding's way, one batch at a time).
+
+With the local model, vectors come from ``qa.pooling``: each stretch of text read once, the
+article record's vector its first passage's (which holds the standfirst), and every
+sentence's vector stored with the article for the extractive answerer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import numpy as np
 
 from qa.articles import LoadFailure
-from qa.chunking import split_passages
+from qa.chunking import plan_passages
 from qa.embedding import Embedder
 from qa.models import Article, IngestReport, Passage
+from qa.pooling import ArticlePlan, LatePooler, Units
 from qa.store import ArticleStore
 
 Progress = Callable[[int, int], object]
+RECORDS_READ = 64
+"""Articles whose stored records are read in one Chroma call."""
 
 
 def content_hash(article: Article) -> str:
@@ -38,8 +52,19 @@ def headline(article: Article) -> str:
 @dataclass
 class _Batch:
     articles: list[Article] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
+    plans: list[ArticlePlan] = field(default_factory=list)
     had_record: set[str] = field(default_factory=set)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [passage for plan in self.plans for passage, _ in plan.passages]
+
+
+@dataclass
+class _Vectors:
+    passages: np.ndarray
+    articles: np.ndarray
+    units: list[Units] | None
 
 
 class Ingester:
@@ -48,13 +73,28 @@ class Ingester:
         self.embedder = embedder
         self.batch_passages = batch_passages
         self._seen: set[str] = set()
+        self._pooler = LatePooler(embedder.local) if embedder.local is not None else None
 
     def run(self, items: Iterable[Article | LoadFailure],
             progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
-        batch = _Batch()
         self._seen = set()
-        for item in items:
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-writer") as writer:
+            writing: Future[int] | None = None
+            for batch in self._batches(items, report, progress):
+                vectors = self._vectors(batch)
+                if writing is not None:
+                    report.passages += writing.result()
+                writing = writer.submit(self._write, batch, vectors, frozenset(self._seen),
+                                        progress)
+            if writing is not None:
+                report.passages += writing.result()
+        return report
+
+    def _batches(self, items: Iterable[Article | LoadFailure], report: IngestReport,
+                 progress: Progress | None) -> Iterable[_Batch]:
+        batch, size = _Batch(), 0
+        for item, known in self._with_records(items):
             if isinstance(item, LoadFailure):
                 report.failed.append({"source": item.origin, "reason": item.reason})
                 continue
@@ -62,7 +102,7 @@ class Ingester:
                 report.unchanged.append(item.id)
                 continue
             self._seen.add(item.id)
-            status, had_record = self._status(item)
+            status, had_record = self._status(item, known)
             if status == "unchanged":
                 report.unchanged.append(item.id)
                 if progress:
@@ -72,16 +112,48 @@ class Ingester:
             batch.articles.append(item)
             if had_record:
                 batch.had_record.add(item.id)
-            batch.passages.extend(split_passages(item, self.embedder.count_tokens))
-            if len(batch.passages) >= self.batch_passages:
-                report.passages += self._write(batch, progress)
-                batch = _Batch()
-        report.passages += self._write(batch, progress)
-        return report
+            tokens = self.embedder.tokenize(item.text)
+            batch.plans.append(ArticlePlan(item, tokens, plan_passages(item, tokens.count)))
+            size += len(batch.plans[-1].passages)
+            if size >= self.batch_passages:
+                yield batch
+                batch, size = _Batch(), 0
+        if batch.articles:
+            yield batch
 
-    def _status(self, article: Article) -> tuple[str, bool]:
+    def _vectors(self, batch: _Batch) -> _Vectors:
+        """Passage and article vectors (and sentence vectors, with the local model)."""
+        if self._pooler is not None and all(plan.passages for plan in batch.plans):
+            pooled = self._pooler.pool(batch.plans)
+            return _Vectors(pooled.passages, pooled.articles, pooled.units)
+        passages = self.embedder.embed([p.text for p in batch.passages])
+        firsts, offset = [], 0
+        for plan in batch.plans:
+            firsts.append(offset if plan.passages else -1)
+            offset += len(plan.passages)
+        heads = [headline(plan.article) for plan, first in zip(batch.plans, firsts, strict=True)
+                 if first < 0]
+        extra = iter(self.embedder.embed(heads)) if heads else iter(())
+        articles = np.stack([passages[first] if first >= 0 else next(extra) for first in firsts])
+        return _Vectors(passages, articles, None)
+
+    def _with_records(self, items: Iterable[Article | LoadFailure]
+                      ) -> Iterator[tuple[Article | LoadFailure, dict[str, Any] | None]]:
+        """Each item with its article's stored record, read a chunk of items at a time. A
+        record found is read again when its turn comes (an earlier item may have replaced
+        an older version and deleted it); no record stays none, as only this run writes."""
+        iterator = iter(items)
+        while chunk := list(islice(iterator, RECORDS_READ)):
+            ids = [item.id for item in chunk if isinstance(item, Article)]
+            records = self.store.article_meta(list(dict.fromkeys(ids)))
+            for item in chunk:
+                if isinstance(item, Article) and item.id in records:
+                    yield item, self.store.article_meta([item.id]).get(item.id)
+                else:
+                    yield item, None
+
+    def _status(self, article: Article, known: dict[str, Any] | None) -> tuple[str, bool]:
         """('new' | 'updated' | 'unchanged', whether a record of this id exists)."""
-        known = self.store.article_meta([article.id]).get(article.id)
         if known is not None and known.get("complete"):
             if known.get("text_hash") != content_hash(article):
                 return "updated", True
@@ -93,17 +165,15 @@ class Ingester:
         older = self.store.ids_with_origin(article.origin) if article.origin else []
         return ("updated" if set(older) - {article.id} else "new"), known is not None
 
-    def _drop_older_versions(self, article: Article) -> None:
+    def _drop_older_versions(self, article: Article, seen: frozenset[str] | None = None) -> None:
         """Delete what the same file held before, unless this run also read it elsewhere."""
         if article.origin:
-            for old_id in set(self.store.ids_with_origin(article.origin)) - self._seen:
+            for old_id in set(self.store.ids_with_origin(article.origin)) - (seen or self._seen):
                 self.store.delete_article(old_id)
 
-    def _write(self, batch: _Batch, progress: Progress | None) -> int:
-        if not batch.articles:
-            return 0
-        vectors = self.embedder.embed([p.text for p in batch.passages])
-        heads = self.embedder.embed([headline(a) for a in batch.articles])
+    def _write(self, batch: _Batch, vectors: _Vectors, seen: frozenset[str],
+               progress: Progress | None) -> int:
+        """Runs in the writer thread; ``seen`` is what the run had read when it was sent."""
         counts = {a.id: 0 for a in batch.articles}
         for passage in batch.passages:
             counts[passage.article_id] += 1
@@ -112,10 +182,12 @@ class Ingester:
         # (redone by the next run, never served) rather than complete with wrong passages.
         self.store.mark_complete(sorted(batch.had_record), complete=False)
         self.store.delete_passages_of(sorted(batch.had_record))
-        self.store.write_articles(batch.articles, heads, hashes, counts, complete=False)
+        self.store.write_articles(batch.articles, vectors.articles, hashes, counts,
+                                  complete=False, units=vectors.units)
         for article in batch.articles:
-            self._drop_older_versions(article)
-        self.store.write_passages(batch.passages, vectors, {a.id: a for a in batch.articles})
+            self._drop_older_versions(article, seen)
+        self.store.write_passages(batch.passages, vectors.passages,
+                                  {a.id: a for a in batch.articles})
         self.store.mark_complete([a.id for a in batch.articles])
         if progress:
             progress(len(batch.articles), len(batch.passages))

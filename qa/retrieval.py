@@ -1,13 +1,18 @@
 """Hybrid retrieval: dense (Chroma) and BM25, fused by reciprocal rank.
 
-The BM25 index is derived state, rebuilt from the store whenever the store's generation
-stamp changes; Chroma stays the only source of truth.
+The BM25 index is derived state, rebuilt from the store when the store's generation stamp
+changes; Chroma stays the only source of truth. It holds only what ranking needs (ids as
+bytes, publication dates, the bm25s matrix); the passages it ranks best are read back from
+Chroma, so a hit's offsets are always current. A small index is rebuilt before the query
+that finds it stale; a large one (``INLINE_REBUILD`` passages and more) in a background
+thread while queries go on with the one they have.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +26,10 @@ from qa.store import ArticleStore, Where, epoch
 from qa.terms import terms
 
 RRF_K = 60
+INLINE_REBUILD = 50_000
+"""Below this many passages the index is rebuilt before answering (seconds at most)."""
+REBUILD_PAUSE = 3.0
+"""A background rebuild waits this many times the last build's duration before the next."""
 
 
 @dataclass
@@ -35,39 +44,41 @@ class Hit:
 
 class _BM25Index:
     def __init__(self, store: ArticleStore) -> None:
+        started = time.perf_counter()
         self.generation = store.generation()
-        self.ids: list[str] = []
-        self.texts: list[str] = []
-        self.meta: list[dict[str, int | str]] = []
+        ids: list[str] = []
         published = []
         corpus = []
         self.df: Counter[str] = Counter()
         for pid, text, meta in store.iter_passages():
-            self.ids.append(pid)
-            self.texts.append(text)
-            self.meta.append({k: meta[k] for k in ("article_id", "start", "end")})
+            ids.append(pid)
             published.append(float(meta["published_at"]) if "published_at" in meta else np.nan)
             corpus.append(terms(text) or ["__empty__"])
             self.df.update(set(corpus[-1]))
+        self.size = len(ids)
+        self.ids = np.array(ids, dtype=np.bytes_)  # a tenth of the memory of a list of str
         self.published = np.asarray(published, dtype=np.float64)  # NaN: no date
-        self.position = {pid: i for i, pid in enumerate(self.ids)}
         self.model = bm25s.BM25()
         if corpus:
             self.model.index(corpus, show_progress=False)
+        self.seconds = time.perf_counter() - started
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency: rare words weigh more, common ones near 0."""
-        n, df = len(self.ids), self.df.get(term, 0)
+        n, df = self.size, self.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, query_terms: list[str], n: int, mask: np.ndarray | None) -> list[int]:
-        if not self.ids or not query_terms:
+        if not self.size or not query_terms:
             return []
-        k = min(n, len(self.ids))
+        k = min(n, self.size)
         docs, scores = self.model.retrieve(
             [query_terms], k=k, show_progress=False, weight_mask=mask, n_threads=0
         )
         return [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def passage_id(self, position: int) -> str:
+        return bytes(self.ids[position]).decode()
 
 
 class HybridRetriever:
@@ -78,13 +89,31 @@ class HybridRetriever:
         self.embedder = embedder
         self._bm25: _BM25Index | None = None
         self._lock = threading.Lock()
+        self._rebuilding = False
+        self._next_rebuild = 0.0
 
     def _index(self) -> _BM25Index:
         generation = self.store.generation()
         with self._lock:
-            if self._bm25 is None or self._bm25.generation != generation:
+            current = self._bm25
+            if current is not None and current.generation == generation:
+                return current
+            if current is None or current.size < INLINE_REBUILD:
                 self._bm25 = _BM25Index(self.store)
-            return self._bm25
+                return self._bm25
+            if not self._rebuilding and time.monotonic() >= self._next_rebuild:
+                self._rebuilding = True
+                threading.Thread(target=self._rebuild, name="bm25-rebuild", daemon=True).start()
+            return current
+
+    def _rebuild(self) -> None:
+        try:
+            index = _BM25Index(self.store)
+            with self._lock:
+                self._bm25 = index
+                self._next_rebuild = time.monotonic() + REBUILD_PAUSE * index.seconds
+        finally:
+            self._rebuilding = False
 
     def retrieve(self, query: str, top_k: int, since: date | None = None,
                  until: date | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
@@ -98,7 +127,7 @@ class HybridRetriever:
         pool = max(top_k * 4, 20)
         vector = query_vector if query_vector is not None else self.embedder.embed_one(query)
         index = self._index()
-        if not index.ids:
+        if not index.size:
             return [], index.idf
         dense = self.store.query_passages(vector, pool, _where(since, until))
         mask = _mask(index.published, since, until)
@@ -107,17 +136,13 @@ class HybridRetriever:
         for rank, (pid, _) in enumerate(dense):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         for rank, position in enumerate(sparse):
-            pid = index.ids[position]
+            pid = index.passage_id(position)
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda p: fused[p], reverse=True)[:top_k]
-        hits = []
-        for pid in best:
-            found = index.position.get(pid)
-            if found is None:  # written after the index was built; next query rebuilds it
-                continue
-            meta = index.meta[found]
-            hits.append(Hit(pid, str(meta["article_id"]), int(meta["start"]), int(meta["end"]),
-                            index.texts[found], fused[pid]))
+        found = self.store.get_passages(best)  # gone since the index was built: left out
+        hits = [Hit(pid, str(found[pid][1]["article_id"]), int(found[pid][1]["start"]),
+                    int(found[pid][1]["end"]), found[pid][0], fused[pid])
+                for pid in best if pid in found]
         return hits, index.idf
 
 
