@@ -28,24 +28,26 @@ NUMBER_WORDS = {
     "forty": "40", "fifty": "50", "hundred": "100", "dozen": "12", "single": "1", "once": "1",
     "twice": "2",
 }
-_WORD = re.compile(r"[\w’']+")
+_WORD = re.compile(r"\w+")
+_POSSESSIVE = re.compile(r"[’']s(?![\w’'])")  # "'s" ending a run of word characters
 _stemmer = Stemmer.Stemmer("english")
 
 
 def fold(text: str) -> str:
     """Lower case without accents, so "Vučić" matches "Vucic"."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if decomposed.isascii():
+        return decomposed
+    # whole-text operations in C: the marks this text holds, deleted in one pass
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 def words(text: str) -> list[str]:
-    """Lower-case, accent-free words, possessives and apostrophes removed."""
-    out = []
-    for raw in _WORD.findall(fold(text)):
-        word = re.sub(r"[’']s$", "", raw).replace("’", "").replace("'", "")
-        if word:
-            out.append(word)
-    return out
+    """Lower-case, accent-free words, possessives and apostrophes removed ("Kosovo's" is
+    "kosovo", "don't" is "dont")."""
+    plain = _POSSESSIVE.sub("", fold(text)).replace("’", "").replace("'", "")
+    return _WORD.findall(plain)
 
 
 @lru_cache(maxsize=65536)
@@ -53,9 +55,19 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+def _content(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words: the unit of BM25 and of lexical support."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    stems: list[str] = _stemmer.stemWords(_content(text))  # one call into C, cached there
+    return stems
+
+
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of ``text``: each distinct word stemmed once."""
+    return frozenset(_stemmer.stemWords(list(set(_content(text)))))
 
 
 def numbers(text: str) -> set[str]:
