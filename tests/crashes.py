@@ -47,6 +47,19 @@ class Kill:
     """The store after the kill: complete article records, all records, passages."""
 
 
+def synthetic_corpus(path: Path, count: int) -> None:
+    """``count`` articles of nine shuffled seed sentences each, as JSONL, for quick kills."""
+    seed = next((ROOT / "seeds").glob("*.txt")).read_text().replace("\n", " ")
+    sentences = [s.strip() + "." for s in seed.split(". ") if s.strip()]
+    rng = random.Random(7)
+    with path.open("w") as out:
+        for i in range(count):
+            body = " ".join(rng.sample(sentences, 9))
+            out.write(json.dumps({"title": f"Report {i}", "text": body,
+                                  "url": f"https://news.example/{i}",
+                                  "published_at": f"2023-09-{1 + i % 28:02d}"}) + "\n")
+
+
 def start_ingest(data_dir: Path, corpus: Path, batch: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(QA_DATA_DIR=str(data_dir), QA_INGEST_BATCH=str(batch),

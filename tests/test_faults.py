@@ -26,7 +26,6 @@ from tests.conftest import SEEDS, free_port, live, make_settings
 from tests.fake_llm import ScriptedLLM, Step, reply_citing
 from tests.sse import events
 from tests.test_api import QUESTION, assert_error
-from tests.test_durability import _corpus
 
 SHOOTOUT = "death of four people"
 CHAT = {"messages": [{"role": "user", "content": QUESTION}], "stream": True}
@@ -250,7 +249,7 @@ def test_a_restarted_chroma_server_is_503_then_served_again(tmp_path: Path,
 @pytest.mark.slow
 def test_an_ingest_killed_three_times_resumes_to_a_clean_result(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
-    _corpus(corpus, 60)
+    crashes.synthetic_corpus(corpus, 60)
     clean = crashes.clean_run(tmp_path / "clean", corpus, batch=6)
     assert len(clean.batches) >= 8, "too few batches to aim kills inside the ingest"
     kills = crashes.killed_runs(tmp_path / "killed", corpus, 6, kills=3, clean=clean, seed=5)
