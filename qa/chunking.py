@@ -74,6 +74,12 @@ def _split_long(text: str, span: Span, count: SpanCounter, budget: int) -> list[
     used = 0
     for match in _NON_SPACE.finditer(text, span[0], span[1]):
         size = count(match.start(), match.end())
+        if size > budget:  # one "word" (a long URL, numbers joined by commas): cut it up
+            if start >= 0:
+                pieces.append((start, end))
+                start = -1
+            pieces.extend(_split_word(match.start(), match.end(), count, budget))
+            continue
         if start >= 0 and used + size > budget:
             pieces.append((start, end))
             start = -1
@@ -84,6 +90,15 @@ def _split_long(text: str, span: Span, count: SpanCounter, budget: int) -> list[
     if start >= 0:
         pieces.append((start, end))
     return pieces
+
+
+def _split_word(start: int, end: int, count: SpanCounter, budget: int) -> list[Span]:
+    """Halve a span without white space until each part is within the budget."""
+    if count(start, end) <= budget or end - start < 2:
+        return [(start, end)]
+    middle = (start + end) // 2
+    return (_split_word(start, middle, count, budget)
+            + _split_word(middle, end, count, budget))
 
 
 def split_passages(

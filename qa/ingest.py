@@ -73,6 +73,7 @@ class Ingester:
         self.embedder = embedder
         self.batch_passages = batch_passages
         self._seen: set[str] = set()
+        self._writing: Future[int] | None = None
         self._pooler = LatePooler(embedder.local) if embedder.local is not None else None
 
     def run(self, items: Iterable[Article | LoadFailure],
@@ -80,15 +81,16 @@ class Ingester:
         report = IngestReport()
         self._seen = set()
         with ThreadPoolExecutor(1, thread_name_prefix="ingest-writer") as writer:
-            writing: Future[int] | None = None
+            self._writing = None
             for batch in self._batches(items, report, progress):
                 vectors = self._vectors(batch)
-                if writing is not None:
-                    report.passages += writing.result()
-                writing = writer.submit(self._write, batch, vectors, frozenset(self._seen),
-                                        progress)
-            if writing is not None:
-                report.passages += writing.result()
+                if self._writing is not None:
+                    report.passages += self._writing.result()
+                self._writing = writer.submit(self._write, batch, vectors,
+                                              frozenset(self._seen), progress)
+            if self._writing is not None:
+                report.passages += self._writing.result()
+            self._writing = None
         return report
 
     def _batches(self, items: Iterable[Article | LoadFailure], report: IngestReport,
@@ -154,6 +156,14 @@ class Ingester:
 
     def _status(self, article: Article, known: dict[str, Any] | None) -> tuple[str, bool]:
         """('new' | 'updated' | 'unchanged', whether a record of this id exists)."""
+        moved = (known is not None and known.get("complete")
+                 and known.get("text_hash") == content_hash(article)
+                 and (article.origin or "") != known.get("origin", ""))
+        if moved and self._writing is not None:
+            # the batch being written may delete this very record (an older version of
+            # its file): let it finish, then look again, before moving it
+            self._writing.result()
+            known = self.store.article_meta([article.id]).get(article.id)
         if known is not None and known.get("complete"):
             if known.get("text_hash") != content_hash(article):
                 return "updated", True

@@ -10,6 +10,7 @@ thread while queries go on with the one they have.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -30,6 +32,9 @@ INLINE_REBUILD = 50_000
 """Below this many passages the index is rebuilt before answering (seconds at most)."""
 REBUILD_PAUSE = 3.0
 """A background rebuild waits this many times the last build's duration before the next."""
+RETRY_FAILED_REBUILD = 30.0
+"""Seconds before a background rebuild that failed is tried again."""
+log = logging.getLogger("articleqa.retrieval")
 
 
 @dataclass
@@ -109,10 +114,16 @@ class HybridRetriever:
     def _rebuild(self) -> None:
         try:
             index = _BM25Index(self.store)
+        except Exception:  # the store went away (a Chroma server restarting): try later
+            log.warning("rebuilding the BM25 index failed; the old one serves meanwhile",
+                        exc_info=True)
             with self._lock:
-                self._bm25 = index
-                self._next_rebuild = time.monotonic() + REBUILD_PAUSE * index.seconds
-        finally:
+                self._next_rebuild = time.monotonic() + RETRY_FAILED_REBUILD
+                self._rebuilding = False
+            return
+        with self._lock:
+            self._bm25 = index
+            self._next_rebuild = time.monotonic() + REBUILD_PAUSE * index.seconds
             self._rebuilding = False
 
     def retrieve(self, query: str, top_k: int, since: date | None = None,
@@ -140,10 +151,21 @@ class HybridRetriever:
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda p: fused[p], reverse=True)[:top_k]
         found = self.store.get_passages(best)  # gone since the index was built: left out
+        # the index may predate a re-ingest that changed an article's date: check it again
         hits = [Hit(pid, str(found[pid][1]["article_id"]), int(found[pid][1]["start"]),
                     int(found[pid][1]["end"]), found[pid][0], fused[pid])
-                for pid in best if pid in found]
+                for pid in best if pid in found and _in_range(found[pid][1], since, until)]
         return hits, index.idf
+
+
+def _in_range(meta: dict[str, Any], since: date | None, until: date | None) -> bool:
+    if since is None and until is None:
+        return True
+    published = meta.get("published_at")
+    if published is None:
+        return False
+    return (since is None or published >= epoch(since)) and (
+        until is None or published <= epoch(until))
 
 
 def _where(since: date | None, until: date | None) -> Where | None:

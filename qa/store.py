@@ -106,30 +106,34 @@ class ArticleStore:
     # -- reads ---------------------------------------------------------------------------
     def count_articles(self) -> int:
         """Complete articles: all records but the few being (re)written. A metadata filter
-        reads every record (13 ms at 1.5k articles), so the ids marked incomplete are kept
-        in the ``state`` collection and checked by id."""
+        over the articles reads every record (13 ms at 1.5k articles), so the ids marked
+        incomplete are kept in the small ``state`` collection and checked by id."""
         pending = self._pending()
         got = self.articles.get(ids=sorted(pending), include=["metadatas"]) if pending else None
         incomplete = sum(not (m or {}).get("complete") for m in got["metadatas"]) if got else 0
         return int(self.articles.count()) - incomplete
 
     def _pending(self) -> set[str]:
-        """Ids that may be incomplete (a superset: a crash can leave a complete one listed)."""
-        got = self.state.get(ids=["incomplete"], include=["documents"])
-        if not got["ids"]:  # a store from before the list: find them once, the slow way
-            found = set(self.articles.get(where={"complete": False}, include=[])["ids"])
-            self._set_pending(found)
-            return found
-        return set(json.loads(str((got.get("documents") or ["[]"])[0])))
-
-    def _set_pending(self, ids: set[str]) -> None:
-        self.state.upsert(ids=["incomplete"], documents=[json.dumps(sorted(ids))],
-                          embeddings=[[0.0]])
+        """Ids that may be incomplete (a superset: a crash can leave a complete one listed).
+        One ``state`` record an id, so concurrent writers never lose each other's marks."""
+        if not self.state.get(ids=[_PENDING_LISTED], include=[])["ids"]:
+            # a new store, or one from before the list: find them once, the slow way
+            found = self.articles.get(where={"complete": False}, include=[])["ids"]
+            self._mark_pending(sorted(found), True)
+            self.state.upsert(ids=[_PENDING_LISTED], documents=["1"], embeddings=[[0.0]],
+                              metadatas=[{"kind": "marker"}])
+        got = self.state.get(where={"kind": "pending"}, include=[])
+        return {pid.removeprefix(_PENDING_PREFIX) for pid in got["ids"]}
 
     def _mark_pending(self, ids: Sequence[str], pending: bool) -> None:
-        if ids:
-            current = self._pending()
-            self._set_pending(current | set(ids) if pending else current - set(ids))
+        for first in range(0, len(ids), self.max_batch):
+            keys = [_PENDING_PREFIX + i for i in ids[first:first + self.max_batch]]
+            if pending:
+                self.state.upsert(ids=keys, documents=["pending"] * len(keys),
+                                  embeddings=[[0.0]] * len(keys),
+                                  metadatas=[{"kind": "pending"}] * len(keys))
+            else:
+                self.state.delete(ids=keys)
 
     def count_passages(self) -> int:
         return int(self.passages.count())
@@ -264,6 +268,11 @@ class ArticleStore:
         self.articles.delete(ids=[article_id])
         self._mark_pending([article_id], False)
         self._bump()
+
+
+_PENDING_PREFIX = "pending:"
+_PENDING_LISTED = "pending-listed"
+"""Marks a store whose incomplete ids are all listed (stores before the list get one)."""
 
 
 def _passage_meta(passage: Passage, article: Article) -> dict[str, Any]:

@@ -187,3 +187,18 @@ def test_an_article_left_incomplete_is_hidden_until_ingested_again(engine: QAEng
         engine.get_article(row["id"])
     assert engine.ingest([str(SEEDS)]).counts()["new"] == 1
     assert not engine.ask("How many people died in the shootout?").refused
+
+
+def test_a_word_longer_than_a_passage_is_cut_and_cited_exactly(engine: QAEngine) -> None:
+    numbers = ",".join(str(i) for i in range(400))  # no white space to cut at
+    text = f"Results were published on Monday. {numbers} were the scores. The end."
+    report = engine.ingest_articles([make_article(title="Scores", text=text)])
+    assert report.counts()["new"] == 1
+    got = engine.store.passages.get(include=["documents", "metadatas"])
+    spans = sorted((m["start"], m["end"]) for m in got["metadatas"])
+    assert len(spans) >= 3
+    for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
+        assert text[meta["start"]:meta["end"]] == doc
+        assert engine.embedder.count_tokens(doc) <= 254
+    covered = {i for s, e in spans for i in range(s, e)}
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())

@@ -1,7 +1,10 @@
 """The BM25 index: rebuilt when stale, in the background when large."""
 
+import threading
 import time
+from datetime import date
 
+import numpy as np
 import pytest
 
 from qa import retrieval
@@ -40,3 +43,51 @@ def test_articles_being_rewritten_are_not_counted(engine: QAEngine) -> None:
     assert engine.count_articles() == 0 and engine.stats()["articles"] == 0
     engine.store.mark_complete(ids)
     assert engine.count_articles() == 1
+
+
+def test_a_stale_index_never_returns_an_article_outside_the_dates(
+        engine: QAEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retrieval, "INLINE_REBUILD", 0)  # every index counts as large
+    monkeypatch.setattr(retrieval, "REBUILD_PAUSE", 1e6)  # and keeps serving stale
+    url = "https://news.example/ferry"
+    ferry = {"title": "Ferry", "text": "The Skagen ferry runs hourly to Oslo.", "url": url}
+    engine.ingest_articles([make_article(**ferry, published_at="2023-01-10"),
+                            make_article(title="Bus", text="The Skagen bus runs daily.",
+                                         url="https://news.example/bus",
+                                         published_at="2023-01-10")])
+    engine.retriever._index()
+    engine.retriever._next_rebuild = time.monotonic() + 600  # no rebuild during this test
+    # the same article (same id and passage ids) re-published with another date
+    engine.ingest_articles([make_article(**ferry, published_at="2024-06-01")])
+    january = engine.retriever.retrieve("Skagen ferry to Oslo", 5, since=date(2023, 1, 1),
+                                        until=date(2023, 1, 31))
+    assert january, "the bus article is from January"
+    assert all(engine.store.get_article(h.article_id).published_at == date(2023, 1, 10)
+               for h in january)
+
+
+def test_concurrent_writers_never_lose_each_others_incomplete_marks(engine: QAEngine) -> None:
+    store = engine.store
+    articles = [make_article(title=f"T{i}", text=f"Text number {i} here.") for i in range(60)]
+    done, fresh = articles[30:], articles[:30]
+    vector = np.ones((1, 384), np.float32)
+    for a in done:
+        store.write_articles([a], vector, {a.id: "h"}, {a.id: 0}, complete=False)
+        store.mark_complete([a.id])
+    assert store.count_articles() == 30
+
+    def writer() -> None:  # an ingest writing new records, not complete yet
+        for a in fresh:
+            store.write_articles([a], vector, {a.id: "h"}, {a.id: 0}, complete=False)
+
+    def deleter() -> None:  # meanwhile older versions are deleted
+        for a in done:
+            store.delete_article(a.id)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=deleter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    complete = store.articles.get(where={"complete": True}, include=[])["ids"]
+    assert complete == [] and store.count_articles() == 0
