@@ -7,7 +7,6 @@ store records, so a store built with one embedder is never queried with another.
 from __future__ import annotations
 
 import hashlib
-import threading
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +71,7 @@ class Tokens:
         return last - first
 
 
-def _session_options(threads: int = 2) -> Any:
+def _session_options() -> Any:
     """Both cores for one call's operators and the full graph optimisation (the defaults,
     made explicit); worker threads that sleep instead of spinning between calls, so they
     leave the cores to the ingest's writer thread and to other requests."""
@@ -80,7 +79,7 @@ def _session_options(threads: int = 2) -> Any:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = 2
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -94,9 +93,6 @@ class MiniLMEmbedding(BaseEmbedding):
 
     model_name: str = "all-MiniLM-L6-v2-int8"
     _session: Any = PrivateAttr()
-    _single: Any = PrivateAttr(default=None)
-    _single_lock: Any = PrivateAttr(default_factory=threading.Lock)
-    _model_path: Path = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
     _counter: Any = PrivateAttr()
 
@@ -111,7 +107,6 @@ class MiniLMEmbedding(BaseEmbedding):
                 raise ModelError(f"embedding model file missing: {path}")
             if _sha256(path) != expected:
                 raise ModelError(f"embedding model file is corrupt (sha256 mismatch): {path}")
-        self._model_path = model_path
         self._session = ort.InferenceSession(
             str(model_path), sess_options=_session_options(), providers=["CPUExecutionProvider"]
         )
@@ -167,26 +162,12 @@ class MiniLMEmbedding(BaseEmbedding):
             out[chosen] = self._forward([texts[i] for i in chosen])
         return out
 
-    def _single_text_session(self) -> Any:
-        """A session that runs on the calling thread alone, for one short text (a question):
-        too little work to share between cores, and concurrent questions then each get
-        their own core instead of queueing for the shared session's thread pool."""
-        with self._single_lock:
-            if self._single is None:
-                import onnxruntime as ort
-
-                self._single = ort.InferenceSession(
-                    str(self._model_path), sess_options=_session_options(threads=1),
-                    providers=["CPUExecutionProvider"])
-            return self._single
-
     def _forward(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        session = self._single_text_session() if len(texts) == 1 else self._session
-        hidden: np.ndarray = session.run(None, feeds)[0]
+        hidden: np.ndarray = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
