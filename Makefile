@@ -36,7 +36,7 @@ test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check qa api eval tests
+	$(BIN)/ruff check qa api eval tests bench
 	$(BIN)/mypy qa api eval
 
 clean:
