@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,9 +31,18 @@ _UI_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 
               "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
+def _few_heaps() -> None:
+    """glibc gives every thread that allocates its own heap (up to 8 a core), and each keeps
+    what it once held: with a request thread pool the service's memory creeps up for
+    minutes. Two heaps are enough here (the work holds the GIL or runs in onnxruntime)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+
+
 def create_app(settings: Settings | None = None, engine: QAEngine | None = None) -> FastAPI:
     """The service. ``engine`` may be given (tests, ``articleqa serve`` after seeding);
     otherwise one is built from ``settings`` when the app starts."""
+    _few_heaps()
     settings = settings or (engine.settings if engine else Settings())
 
     @asynccontextmanager

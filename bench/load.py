@@ -162,7 +162,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--warmup", type=float, default=10, help="seconds of load before "
+    parser.add_argument("--warmup", type=float, default=30, help="seconds of load before "
                         "measuring (caches, BM25 index, allocator)")
     parser.add_argument("--size", type=int, default=1000,
                         help="articles of the cached RealTimeQA store; 0 = seeds/ only")
