@@ -114,6 +114,14 @@ def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("PASS" if ok else "FAIL")
 
 
+def publish(name: str, data: dict[str, Any], markdown: str, write: bool = True) -> None:
+    """Print the Markdown and, when ``write``, save both files and say where."""
+    print(markdown)
+    if write:
+        for path in write_results(name, data, markdown):
+            print(f"bench: wrote {path.relative_to(ROOT)}", file=sys.stderr)
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A Markdown table of ``rows`` with ``columns`` in order."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

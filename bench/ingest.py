@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import corpus
-from common import ROOT, Timer, peak_rss_mb, rss_mb, table, verdict, write_results
+from common import ROOT, Timer, peak_rss_mb, publish, rss_mb, table, verdict
 
 MODES = ("ours", "stock", "floor")
 STOCK_DOCS_PER_RUN = 200
@@ -343,11 +343,7 @@ def main() -> int:
                       f"{result['passages_per_s']:.1f} passages/s, forward "
                       f"{result['forward_share']:.1%}", file=sys.stderr, flush=True)
     data = report(limit, repeat, runs)
-    text = markdown(data)
-    print(text)
-    if not (args.no_write or args.quick):
-        for path in write_results("ingest", data, text):
-            print(f"bench: wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    publish("ingest", data, markdown(data), write=not (args.no_write or args.quick))
     return 0
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import corpus
 import httpx
 import psutil
-from common import ROOT, percentiles, table, verdict, write_results
+from common import ROOT, percentiles, publish, table, verdict
 
 CONCURRENCY = (1, 4, 16)
 LLM_DELAY_S = 0.25
@@ -530,11 +530,7 @@ def main() -> int:
             "targets": targets(results, ttft, mid, big, grow_from),
             "stores": {s: json.loads((p / "bench-complete.json").read_text())
                        for s, p in stores.items()}}
-    text = markdown(data)
-    print(text)
-    if not (args.no_write or args.quick):
-        for path in write_results("query", data, text):
-            print(f"bench: wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    publish("query", data, markdown(data), write=not (args.no_write or args.quick))
     return 0
 
 
