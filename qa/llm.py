@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any, Protocol
 
 import httpx
 import openai
@@ -33,6 +33,14 @@ _MARKER_LIKE = re.compile(r"\[(\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})
 MAX_RETRY_WAIT = 5.0
 """Longest ``Retry-After`` (seconds) the client waits out before retrying; the ``openai``
 client alone would wait up to two minutes with the question held open."""
+
+
+class _Reply(Protocol):
+    """A reply as the ``openai`` client's HTTP library gives it: ``httpx`` for ``openai`` 2,
+    its fork ``httpx2`` for ``openai`` 3 (the client wraps the latter's errors itself)."""
+
+    @property
+    def headers(self) -> MutableMapping[str, str]: ...
 
 
 def format_sources(hits: list[Hit], articles: dict[str, Article]) -> str:
@@ -153,7 +161,7 @@ class LLMAnswerer:
                                 f"JSON: {exc}") from exc
 
 
-def retry_after(headers: httpx.Headers) -> float | None:
+def retry_after(headers: Mapping[str, str]) -> float | None:
     """The wait a ``Retry-After`` header asks for, in seconds (its date form is not used)."""
     try:
         wait = float(headers.get("retry-after", ""))
@@ -162,7 +170,7 @@ def retry_after(headers: httpx.Headers) -> float | None:
     return wait if 0 <= wait < 86400 else None
 
 
-def _no_long_waits(response: httpx.Response) -> None:
+def _no_long_waits(response: _Reply) -> None:
     """A ``Retry-After`` longer than ``MAX_RETRY_WAIT`` is not waited out: the ``openai``
     client obeys the (non-standard) ``x-should-retry`` header it reads before retrying."""
     wait = retry_after(response.headers)

@@ -24,6 +24,8 @@ class Step:
     status: int = 200
     delay: float = 0.0
     cut_stream: bool = False
+    drop_connection: bool = False
+    """For a stream: promise the whole body's length, send half of it, close the socket."""
     respond: Callable[[dict[str, Any]], str] | None = None
     """Computes the reply from the request, e.g. to cite the source holding a fact."""
     headers: dict[str, str] = field(default_factory=dict)
@@ -94,6 +96,16 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
                 body = json.dumps({"error": {"message": step.content or "scripted failure",
                                              "type": "server_error"}}).encode()
                 self._send(step.status, "application/json", body, step.headers)
+                return
+            if request.get("stream") and step.drop_connection:
+                body = b"".join(_chunk(w) for w in step.content.split(" "))
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-length", str(len(body) + 100))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
                 return
             if request.get("stream"):
                 self.send_response(200)

@@ -143,6 +143,14 @@ def test_a_stream_cut_halfway_is_a_clear_error(llm_engine: QAEngine, llm: Script
         list(llm_engine.stream_chat([{"role": "user", "content": "How many died?"}]))
 
 
+def test_a_connection_dropped_mid_stream_is_a_clear_error(llm_engine: QAEngine,
+                                                          llm: ScriptedLLM) -> None:
+    llm.script.append(Step(content="Four people died in the shootout last weekend [1].",
+                           drop_connection=True))
+    with pytest.raises(UpstreamError, match="broke off"):
+        list(llm_engine.stream_chat([{"role": "user", "content": "How many died?"}]))
+
+
 def test_follow_ups_are_condensed_with_the_history(llm_engine: QAEngine, llm: ScriptedLLM) -> None:
     llm.reply("What did Albin Kurti say Kosovo will not allow?")
     reply(llm, "Kurti said Kosovo will not allow the clock to be turned back [{s}].",
