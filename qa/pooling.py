@@ -166,4 +166,5 @@ def decode_units(meta: dict[str, object]) -> Units | None:
         return None
     flat = np.frombuffer(base64.b64decode(spans_text), dtype="<i4").reshape(-1, 2)
     vectors = np.frombuffer(base64.b64decode(vectors_text), dtype=np.int8).reshape(-1, DIM)
-    return Units([(int(s), int(e)) for s, e in flat], _unit(vectors.astype(np.float32)))
+    return Units(list(zip(flat[:, 0].tolist(), flat[:, 1].tolist(), strict=True)),
+                 _unit(vectors.astype(np.float32)))
