@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or QAEngine(settings)
+        app.state.engine.retriever.warm()
         yield
 
     app = FastAPIOffline(

@@ -62,6 +62,9 @@ class Health(BaseModel):
     passages: int
     mode: str
     embedder: str
+    keyword_index: Literal["ready", "building"] = Field(
+        "ready", description="\"building\" while a large store's BM25 index is built after "
+        "start-up: questions are answered from the dense index alone until it is ready.")
 
 
 class ArticleIn(BaseModel):

@@ -32,7 +32,10 @@ def targets(sizes: dict[int, dict[str, Any]], ttft: dict[str, Any] | None,
                     "measured": f"{gain:.2f}× ({c16['throughput']:.1f} vs {c1['throughput']:.1f}"
                                 f" req/s; CPU bound: {os.cpu_count()} cores / "
                                 f"{c16['server_cpu_ms_per_request']:.0f} ms CPU a request = "
-                                f"{bound:.1f} req/s = {bound / c1['throughput']:.2f}× 1 client)",
+                                f"{bound:.1f} req/s = {bound / c1['throughput']:.2f}× 1 client"
+                                + (f"; cores busy at 16 clients {c16['machine_busy']:.0%}, at 1 "
+                                   f"{c1['machine_busy']:.0%}" if "machine_busy" in c16 else "")
+                                + ")",
                     "result": verdict(gain >= 1.6)})
     else:
         out += [{"target": f"/api/ask p50 ≤ 3× the bare floor at {mid:,}",
@@ -100,7 +103,11 @@ def markdown(data: dict[str, Any]) -> str:
              "Stores: " + "; ".join(_provenance(int(size), info)
                                     for size, info in sorted(data["stores"].items(),
                                                              key=lambda kv: int(kv[0]))) + ".",
-             table(rows, list(rows[0])) if rows else "no sizes run"]
+             table(rows, list(rows[0])) if rows else "no sizes run",
+             "Start-up until ready, keyword index built (questions are answered from the dense "
+             "index meanwhile): " + "; ".join(
+                 f"{r['articles']:,} articles {r['ready_s']:.0f} s"
+                 for _, r in sorted(data["sizes"].items(), key=lambda kv: int(kv[0]))) + "."]
     if data.get("ttft"):
         t = data["ttft"]
         parts.append(table([

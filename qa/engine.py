@@ -203,7 +203,8 @@ class QAEngine:
 
     def stats(self) -> dict[str, Any]:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
-                "mode": self.mode, "embedder": self.embedder.identity}
+                "mode": self.mode, "embedder": self.embedder.identity,
+                "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
 
 
 def _validate(question: str, since: date | None, until: date | None,

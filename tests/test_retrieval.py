@@ -91,3 +91,38 @@ def test_concurrent_writers_never_lose_each_others_incomplete_marks(engine: QAEn
         thread.join()
     complete = store.articles.get(where={"complete": True}, include=[])["ids"]
     assert complete == [] and store.count_articles() == 0
+
+
+def test_a_service_answers_from_the_dense_index_while_a_large_first_index_builds(
+        engine: QAEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine.ingest([str(SEEDS)])
+    monkeypatch.setattr(retrieval, "INLINE_REBUILD", 0)  # every store counts as large
+    building = threading.Event()
+    release = threading.Event()
+    real_build = retrieval._BM25Index.__init__
+
+    def slow_build(index: object, store: object) -> None:  # holds the build until released
+        building.set()
+        release.wait(60)
+        real_build(index, store)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retrieval._BM25Index, "__init__", slow_build)
+    engine.retriever.warm()  # returns at once: the build runs in the background
+    assert building.wait(30) and engine.retriever._index() is None
+    answer = engine.ask("How many people died in the shootout?")
+    assert answer.retrieved and not answer.refused  # dense hits only, answered meanwhile
+    release.set()
+    deadline = time.monotonic() + 60
+    while engine.retriever._index() is None:
+        assert time.monotonic() < deadline, "the background build never finished"
+        time.sleep(0.05)
+    index = engine.retriever._index()
+    assert index is not None and index.size == engine.store.count_passages()
+
+
+def test_without_warm_a_large_first_index_is_built_before_answering(
+        engine: QAEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine.ingest([str(SEEDS)])
+    monkeypatch.setattr(retrieval, "INLINE_REBUILD", 0)  # the CLI and eval: one question, hybrid
+    index = engine.retriever._index()
+    assert index is not None and index.size == engine.store.count_passages()
