@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -24,7 +23,16 @@ from qa.models import Article
 from qa.pooling import Units
 from qa.posts import BYLINE, POST_LINK, post_author
 from qa.retrieval import Hit
-from qa.terms import capitalised_names, missing_from, numbers, term_set, terms, words
+from qa.terms import (
+    ALIASES,
+    capitalised_names,
+    missing_from,
+    numbers,
+    present_terms,
+    stem,
+    terms,
+    words,
+)
 
 ANSWER_THRESHOLD = 0.42
 EXTRA_MARGIN = 0.04
@@ -181,10 +189,11 @@ class ExtractiveAnswerer:
         names = capitalised_names(question)
         if not names:
             return 0.0
+        wanted = names | {stem(w) for n in names if n in ALIASES for w in words(ALIASES[n])}
         present: set[str] = set()
         for article_id in {h.article_id for h in hits}:
             article = articles[article_id]
-            present.update(_article_terms(article.title + "\n" + article.text))
+            present |= present_terms(article.title + "\n" + article.text, wanted)
         missing = missing_from(names, present)
         return len(missing) / len(names)
 
@@ -207,13 +216,6 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(other)
         return [(_attributed(s), [s.number]) for s in chosen]
-
-
-@lru_cache(maxsize=512)
-def _article_terms(text: str) -> frozenset[str]:
-    """The words of an article, kept for the next questions that retrieve it (the same
-    articles come back often, and reading a whole article is the costly part of a question)."""
-    return term_set(text)
 
 
 def _near_duplicate(a: str, b: str) -> bool:

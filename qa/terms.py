@@ -46,8 +46,17 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-case, accent-free words, possessives and apostrophes removed ("Kosovo's" is
     "kosovo", "don't" is "dont")."""
-    plain = _POSSESSIVE.sub("", fold(text)).replace("’", "").replace("'", "")
-    return _WORD.findall(plain)
+    return _WORD.findall(_plain(text))
+
+
+def _plain(text: str) -> str:
+    return _POSSESSIVE.sub("", fold(text)).replace("’", "").replace("'", "")
+
+
+@lru_cache(maxsize=256)
+def _plain_article(text: str) -> str:
+    """``_plain`` of a whole article, kept for the next questions that retrieve it."""
+    return _plain(text)
 
 
 @lru_cache(maxsize=65536)
@@ -65,9 +74,18 @@ def terms(text: str) -> list[str]:
     return stems
 
 
-def term_set(text: str) -> frozenset[str]:
-    """The distinct terms of ``text``: each distinct word stemmed once."""
-    return frozenset(_stemmer.stemWords(list(set(_content(text)))))
+def present_terms(text: str, wanted: set[str]) -> set[str]:
+    """``wanted & set(terms(text))`` for a whole article, stemming only the words that can
+    give one of ``wanted``: a word's stem keeps its first letter (true of all 77k distinct
+    words of 3k RealTimeQA articles), so the others are passed over by a regular expression:
+    0.36 ms an article where stemming all its words took 0.96 ms (0.13 ms when its plain
+    text is still cached), and a question reads every article it retrieves."""
+    firsts = "".join(sorted({t[0] for t in wanted if t}))
+    if not firsts:
+        return set()
+    candidates = set(re.findall(rf"\b[{re.escape(firsts)}]\w*", _plain_article(text)))
+    kept = [w for w in candidates if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return wanted.intersection(_stemmer.stemWords(kept))
 
 
 def numbers(text: str) -> set[str]:
