@@ -1,7 +1,10 @@
-"""Embedders: the local all-MiniLM-L6-v2 (int8 ONNX, shipped in a wheel) or OpenAI's API.
+"""Embedders: the local all-MiniLM-L6-v2 (int8 ONNX, shipped in a wheel) or OpenAI's API,
+wrapped in ``Embedder`` with the identity the store records, so a store built with one
+embedder is never queried with another.
 
-Both are LlamaIndex ``BaseEmbedding`` objects, wrapped in ``Embedder`` with the identity the
-store records, so a store built with one embedder is never queried with another.
+The remote one is LlamaIndex's ``OpenAIEmbedding``. The local one runs onnxruntime itself;
+``Embedder.model`` gives it to LlamaIndex pipelines as a ``BaseEmbedding``, built on first
+use, so a service that never needs one never imports LlamaIndex (88 MB of memory).
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from qa.config import Settings
 from qa.errors import ModelError, UpstreamError
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -87,17 +91,14 @@ def _session_options() -> Any:
     return options
 
 
-class MiniLMEmbedding(BaseEmbedding):
+class MiniLMEmbedding:
     """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the attention mask, L2-normalised,
     inputs truncated at 256 tokens, each batch padded to its longest input."""
 
-    model_name: str = "all-MiniLM-L6-v2-int8"
-    _session: Any = PrivateAttr()
-    _tokenizer: Any = PrivateAttr()
-    _counter: Any = PrivateAttr()
+    model_name = "all-MiniLM-L6-v2-int8"
 
     def __init__(self, model_path: Path | None = None, embed_batch_size: int = 32) -> None:
-        super().__init__(embed_batch_size=embed_batch_size)
+        self.embed_batch_size = embed_batch_size
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -117,10 +118,6 @@ class MiniLMEmbedding(BaseEmbedding):
         self._counter = Tokenizer.from_file(str(tokenizer_path()))
         self._counter.no_padding()
         self._counter.no_truncation()
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in ``text``, without the two special tokens the model adds."""
@@ -174,26 +171,27 @@ class MiniLMEmbedding(BaseEmbedding):
         unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
         return unit
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return [float(x) for x in self.embed([query])[0]]
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return [float(x) for x in self.embed([text])[0]]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return [[float(x) for x in row] for row in self.embed(texts)]
-
 
 class Embedder:
     """One embedding backend with the identity a store records and a token counter."""
 
-    def __init__(self, model: BaseEmbedding, identity: str, local: MiniLMEmbedding | None) -> None:
-        self.model = model
+    def __init__(self, model: BaseEmbedding | None, identity: str,
+                 local: MiniLMEmbedding | None) -> None:
+        if model is None and local is None:
+            raise ValueError("an Embedder needs a model or a local model")
+        self._model = model
         self.identity = identity
         self._local = local
+
+    @cached_property
+    def model(self) -> BaseEmbedding:
+        """This embedder as a LlamaIndex ``BaseEmbedding`` (the local one's built now)."""
+        if self._model is None:
+            from qa.llama_embedding import LlamaIndexMiniLM
+
+            assert self._local is not None
+            self._model = LlamaIndexMiniLM(self._local)
+        return self._model
 
     @property
     def local(self) -> MiniLMEmbedding | None:
@@ -233,8 +231,7 @@ class Embedder:
 def build_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (``local`` unless ``QA_EMBEDDER=openai``)."""
     if settings.embedder == "local":
-        local = MiniLMEmbedding()
-        return Embedder(local, LOCAL_IDENTITY, local)
+        return Embedder(None, LOCAL_IDENTITY, MiniLMEmbedding())
     from llama_index.embeddings.openai import OpenAIEmbedding
 
     model_name = settings.embed_model or "text-embedding-3-small"

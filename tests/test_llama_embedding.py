@@ -1,0 +1,43 @@
+"""The local embedder reaches LlamaIndex only when asked: the service never imports it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from qa.embedding import Embedder
+from tests.conftest import SEEDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_answering_never_imports_llamaindex(tmp_path: Path) -> None:
+    script = f"""
+import sys
+from pathlib import Path
+from qa.config import Settings
+from qa.engine import QAEngine
+engine = QAEngine(Settings(_env_file=None, data_dir=Path({str(tmp_path)!r}), rate_limit=0))
+engine.retriever.warm()
+engine.ingest([{str(SEEDS)!r}])
+assert not engine.ask("How many people died in the shootout?").refused
+print(sorted(m for m in sys.modules if m.startswith("llama_index")))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_llamaindex_view_gives_the_same_vectors(embedder: Embedder) -> None:
+    texts = ["Four people died in the shootout.", "Kosovo's prime minister spoke."]
+    model = embedder.model
+    assert isinstance(model, BaseEmbedding)
+    np.testing.assert_allclose(np.asarray(model.get_text_embedding_batch(texts)),
+                               embedder.embed(texts), atol=1e-6)
+    np.testing.assert_allclose(model.get_query_embedding(texts[0]),
+                               embedder.embed_one(texts[0]), atol=1e-6)
