@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."
     )
     top_k: int = Field(6, ge=1, le=50, description="Passages given to the answerer.")
+    worker_threads: int = Field(
+        0, ge=0, description="Threads the HTTP service runs requests on; 0 = two per core "
+        "(at least 4) in extractive mode, 40 in LLM mode (its requests mostly wait on the LLM)."
+    )
     api_key: str | None = Field(None, description="Bearer key for write routes of the API.")
     host: str = Field("127.0.0.1", description="Address the HTTP service binds.")
     port: int = Field(8000, description="Port the HTTP service binds.")
