@@ -24,13 +24,13 @@ TABLES = {  # README section's markers: the scripts whose results it shows
     ("<!-- bench-table: python bench/readme_table.py --write -->", "<!-- /bench-table -->"):
         ["ingest", "query"],
     ("<!-- reliability-table: python bench/readme_table.py --write -->",
-     "<!-- /reliability-table -->"): ["load", "crash"],
+     "<!-- /reliability-table -->"): ["load", "load-long", "crash"],
 }
 
 
 def _rows(name: str, data: dict[str, Any]) -> list[dict[str, str]]:
     rows = [dict(t) for t in data.get("targets", [])]
-    if name == "load":
+    if name.startswith("load"):
         rows.insert(1, {"target": "p99 reported", "measured": "; ".join(
             f"{r['route']} p99 {r['p99_ms']:,.0f} ms ({r['requests']:,} requests, "
             f"{r['per_second']:.0f}/s)" for r in data["routes"]) + f" with {data['clients']} "
@@ -49,7 +49,7 @@ def _rows(name: str, data: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def render(scripts: list[str], results: Path = RESULTS) -> str:
-    lines = ["| script | target | measured | result |", "|---|---|---|---|"]
+    lines = ["| results | target | measured | result |", "|---|---|---|---|"]
     notes = []
     for name in scripts:
         path = results / f"{name}.json"
@@ -58,10 +58,10 @@ def render(scripts: list[str], results: Path = RESULTS) -> str:
         data = json.loads(path.read_text())
         for row in _rows(name, data):
             cells = [row["target"], row["measured"], row["result"]]
-            lines.append(f"| `{name}.py` | " + " | ".join(c.replace("|", "/") for c in cells)
+            lines.append(f"| `{name}` | " + " | ".join(c.replace("|", "/") for c in cells)
                          + " |")
         machine = data.get("machine", {})
-        notes.append(f"`{name}.py` {machine.get('measured_at', '?')[:16].replace('T', ' ')} "
+        notes.append(f"`{name}` {machine.get('measured_at', '?')[:16].replace('T', ' ')} "
                      f"(load average {machine.get('load_average', ['?'])[0]}, commit "
                      f"{machine.get('commit', '?')})")
     return "\n".join(lines) + "\n\n_Measured: " + "; ".join(notes) + "._"
