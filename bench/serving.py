@@ -1,0 +1,137 @@
+"""The service as ``bench/query.py`` measures it: ``uvicorn api.main:app`` over one store in
+its own process (RSS and CPU read with psutil), and clients asking it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from common import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Service:
+    """``uvicorn api.main:app`` over one store, in its own process."""
+
+    def __init__(self, store: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("QA_") and k != "OPENAI_API_KEY"}
+        env |= {"QA_DATA_DIR": str(store), "QA_PORT": str(self.port), "QA_ANSWERER": "extractive",
+                "QA_RATE_LIMIT": "0", "PYTHONPATH": str(ROOT)} | (extra_env or {})
+        self.log = open(store.parent / f"service-{self.port}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+             str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.process.pid)
+        self.peak_rss = 0.0
+
+    def wait_ready(self, timeout: float = 900) -> dict[str, Any]:
+        """Up, with its keyword index built (a large store's is built after start-up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"bench: the service exited ({self.process.returncode}); see "
+                                 f"{self.log.name}")
+            try:
+                got = httpx.get(self.url + "/health", timeout=5)
+                health: dict[str, Any] = got.json() if got.status_code == 200 else {}
+                if health.get("keyword_index", "ready") == "ready":
+                    return health
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise SystemExit(f"bench: the service was not ready in {timeout:.0f} s")
+
+    def rss_mb(self) -> float:
+        rss = self.ps.memory_info().rss / 2**20
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
+
+    def cpu_s(self) -> float:
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+class Sampler:
+    """Samples the service's RSS every 0.2 s while it runs."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.service.rss_mb()
+            except psutil.Error:
+                return
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def load(url: str, questions: list[str], clients: int) -> dict[str, Any]:
+    """Every question asked once through ``POST /api/ask`` by ``clients`` threads."""
+    pending = iter(questions)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    server: list[dict[str, float]] = []
+    errors: list[str] = []
+
+    def client() -> None:
+        with httpx.Client(base_url=url, timeout=600) as http:
+            while True:
+                with lock:
+                    question = next(pending, None)
+                if question is None:
+                    return
+                started = time.perf_counter()
+                got = http.post("/api/ask", json={"question": question})
+                took = time.perf_counter() - started
+                with lock:
+                    if got.status_code == 200:
+                        latencies.append(took)
+                        server.append(got.json().get("timings_ms", {}))
+                    else:
+                        errors.append(f"{got.status_code} {got.text[:120]}")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {"latencies": latencies, "wall_s": wall, "throughput": len(latencies) / wall,
+            "errors": errors, "server": server}
