@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,16 +29,11 @@ from typing import Any
 import httpx
 import numpy as np
 from common import ROOT, percentiles, rss_mb, table, write_results
+from serving import free_port, wait_ready
 
 SEED_QUESTIONS = ["How many people died in the shootout?", "Where did the shootout happen?",
                   "Who was killed in the shootout?", "What did Kosovo's prime minister say?",
                   "What is the capital of Australia?"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _store(size: int, cache: Path) -> tuple[Path, list[str]]:
@@ -64,17 +58,8 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
            "QA_SEEDS_DIR": str(ROOT / "seeds"), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("load: the service exited while starting")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("load: the service did not answer /health within 300 s")
+    wait_ready(f"http://127.0.0.1:{port}", proc)
+    return proc
 
 
 class Sampler(threading.Thread):
@@ -171,7 +156,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir, questions = _store(args.size, args.cache)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _start(data_dir, port)
     try:

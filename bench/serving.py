@@ -23,6 +23,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 900,
+               hint: str = "") -> dict[str, Any]:
+    """The service's /health once it is up with its keyword index built (a large store's is
+    built after start-up, questions meanwhile use the dense index alone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: the service exited ({process.returncode}){hint}")
+        try:
+            got = httpx.get(url + "/health", timeout=5)
+            health: dict[str, Any] = got.json() if got.status_code == 200 else {}
+            if health.get("keyword_index", "ready") == "ready":
+                return health
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"bench: the service was not ready in {timeout:.0f} s{hint}")
+
+
 class Service:
     """``uvicorn api.main:app`` over one store, in its own process."""
 
@@ -43,20 +63,7 @@ class Service:
 
     def wait_ready(self, timeout: float = 900) -> dict[str, Any]:
         """Up, with its keyword index built (a large store's is built after start-up)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"bench: the service exited ({self.process.returncode}); see "
-                                 f"{self.log.name}")
-            try:
-                got = httpx.get(self.url + "/health", timeout=5)
-                health: dict[str, Any] = got.json() if got.status_code == 200 else {}
-                if health.get("keyword_index", "ready") == "ready":
-                    return health
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise SystemExit(f"bench: the service was not ready in {timeout:.0f} s")
+        return wait_ready(self.url, self.process, timeout, f"; see {self.log.name}")
 
     def rss_mb(self) -> float:
         rss = self.ps.memory_info().rss / 2**20
