@@ -186,12 +186,12 @@ class Embedder:
     @cached_property
     def model(self) -> BaseEmbedding:
         """This embedder as a LlamaIndex ``BaseEmbedding`` (the local one's built now)."""
-        if self._model is None:
-            from qa.llama_embedding import LlamaIndexMiniLM
+        if self._model is not None:
+            return self._model
+        from qa.llama_embedding import LlamaIndexMiniLM
 
-            assert self._local is not None
-            self._model = LlamaIndexMiniLM(self._local)
-        return self._model
+        assert self._local is not None
+        return LlamaIndexMiniLM(self._local)
 
     @property
     def local(self) -> MiniLMEmbedding | None:

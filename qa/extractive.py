@@ -24,12 +24,11 @@ from qa.pooling import Units
 from qa.posts import BYLINE, POST_LINK, post_author
 from qa.retrieval import Hit
 from qa.terms import (
-    ALIASES,
+    alias_stems,
     capitalised_names,
     missing_from,
     numbers,
     present_terms,
-    stem,
     terms,
     words,
 )
@@ -189,7 +188,7 @@ class ExtractiveAnswerer:
         names = capitalised_names(question)
         if not names:
             return 0.0
-        wanted = names | {stem(w) for n in names if n in ALIASES for w in words(ALIASES[n])}
+        wanted = names.union(*(alias_stems(n) for n in names))  # what missing_from reads
         present: set[str] = set()
         for article_id in {h.article_id for h in hits}:
             article = articles[article_id]

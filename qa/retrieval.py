@@ -132,11 +132,12 @@ class HybridRetriever:
             current = self._bm25
             if current is not None and current.generation == generation:
                 return current
-            if current is None and not (self._first_in_background and (
-                    self._rebuilding or self.store.count_passages() >= INLINE_REBUILD)):
-                self._bm25 = _BM25Index(self.store)
-                return self._bm25
-            if current is not None and current.size < INLINE_REBUILD:
+            if current is not None:
+                inline = current.size < INLINE_REBUILD
+            else:  # a service builds a large store's first index in the background too
+                inline = not self._first_in_background or (
+                    not self._rebuilding and self.store.count_passages() < INLINE_REBUILD)
+            if inline:
                 self._bm25 = _BM25Index(self.store)
                 return self._bm25
             if not self._rebuilding and time.monotonic() >= self._next_rebuild:

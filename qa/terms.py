@@ -64,8 +64,12 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+def _is_content(word: str) -> bool:
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
 def _content(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [w for w in words(text) if _is_content(w)]
 
 
 def terms(text: str) -> list[str]:
@@ -84,7 +88,7 @@ def present_terms(text: str, wanted: set[str]) -> set[str]:
     if not firsts:
         return set()
     candidates = set(re.findall(rf"\b[{re.escape(firsts)}]\w*", _plain_article(text)))
-    kept = [w for w in candidates if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    kept = [w for w in candidates if _is_content(w)]
     return wanted.intersection(_stemmer.stemWords(kept))
 
 
@@ -172,10 +176,15 @@ def names_in(text: str) -> set[str]:
     return found
 
 
+def alias_stems(name: str) -> set[str]:
+    """The stems of a name's long form ("us": those of "united states"); empty for others."""
+    return {stem(w) for w in words(ALIASES[name])} if name in ALIASES else set()
+
+
 def missing_from(names: set[str], present: set[str]) -> set[str]:
     """The names not in ``present`` (stems), an alias counting for its long form."""
     return {n for n in names if n not in present
-            and not (n in ALIASES and {stem(w) for w in words(ALIASES[n])} <= present)}
+            and not (n in ALIASES and alias_stems(n) <= present)}
 
 
 def capitalised_names(text: str) -> set[str]:
