@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
@@ -20,6 +20,7 @@ from fastapi_offline import FastAPIOffline
 
 import qa
 from api import errors
+from api.headers import SecurityHeaders
 from api.limits import MULTIPART_SLACK, BodyLimit, size_label
 from api.routes import answers, articles, openai_compat
 from api.schemas import ErrorBody
@@ -29,10 +30,6 @@ from qa.engine import QAEngine
 STATIC = Path(__file__).parent / "static"
 # The UI loads nothing from elsewhere and renders article text as text; the policy makes
 # an injected script inert even if a bug let one into the page.
-_UI_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-
-
 def _few_heaps() -> None:
     """glibc gives every thread that allocates its own heap (up to 8 a core), and each keeps
     what it once held: with a request thread pool the service's memory creeps up for
@@ -85,13 +82,7 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
                            allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["Retry-After"], max_age=600)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault("Content-Security-Policy", _UI_POLICY)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -21,8 +21,8 @@ from qa.extractive import ExtractiveAnswerer
 from qa.ingest import Ingester
 from qa.llm import LLMAnswerer
 from qa.models import Answer, Article, IngestReport, RetrievedPassage
-from qa.pooling import Units
-from qa.retrieval import Hit, HybridRetriever
+from qa.pooling import StoredUnits
+from qa.retrieval import Hit, HybridRetriever, Lexicon
 from qa.store import ArticleStore
 from qa.support import strip_attribution, support_score
 
@@ -43,8 +43,8 @@ class _Turn:
     hits: list[Hit]
     articles: dict[str, Article]
     vector: np.ndarray
-    idf: Callable[[str], float]
-    units: dict[str, Units]
+    lexicon: Lexicon
+    units: dict[str, StoredUnits]
     started: float
     retrieved: float
 
@@ -128,11 +128,11 @@ class QAEngine:
         question = _validate(question, since, until, top_k, self.settings.max_question_chars)
         search, turns = self._standalone(question, history)
         vector = self.embedder.embed_one(search)
-        hits, idf = self.retriever.search(search, top_k or self.settings.top_k, since, until,
+        hits, lexicon = self.retriever.search(search, top_k or self.settings.top_k, since, until,
                                           vector)
         articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
         hits = [h for h in hits if h.article_id in articles]
-        return _Turn(question, search, turns, hits, articles, vector, idf, units, started,
+        return _Turn(question, search, turns, hits, articles, vector, lexicon, units, started,
                      time.perf_counter())
 
     def _standalone(self, question: str, history: list[dict[str, str]] | None
@@ -155,7 +155,7 @@ class QAEngine:
         if self.llm:
             return self.llm.draft(turn.asked, turn.hits, turn.articles, turn.history)
         return self.extractive.draft(turn.search, turn.hits, turn.articles, turn.vector,
-                                     turn.idf, turn.units)
+                                     turn.lexicon, turn.units)
 
     def _end(self, turn: _Turn, draft: Draft) -> Answer:
         checked = self.checker.check(draft, turn.hits, turn.articles)
@@ -175,7 +175,7 @@ class QAEngine:
         their scores: what it would quote, and why it refuses."""
         turn = self._begin(question, None, top_k, None, None)
         ranked = self.extractive.score(turn.search, turn.hits, turn.articles, turn.vector,
-                                       turn.idf, turn.units)
+                                       turn.lexicon, turn.units)
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
                  "article_id": turn.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]

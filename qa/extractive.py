@@ -12,7 +12,6 @@ The threshold is calibrated by ``python -m eval.calibrate`` (seed and RealTimeQA
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +19,9 @@ import numpy as np
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
 from qa.models import Article
-from qa.pooling import Units
+from qa.pooling import StoredUnits
 from qa.posts import BYLINE, POST_LINK, post_author
-from qa.retrieval import Hit
+from qa.retrieval import NO_LEXICON, Hit, Lexicon
 from qa.terms import (
     alias_stems,
     capitalised_names,
@@ -99,10 +98,10 @@ def _fit(kind: str, sentence: str) -> float:
     return 0.0
 
 
-def _coverage(question_terms: list[str], weights: dict[str, float], sentence: str) -> float:
+def _coverage(question_terms: list[str], weights: dict[str, float], present: set[str]) -> float:
+    """The idf-weighted share of the question's terms that are ``present``."""
     if not question_terms:
         return 0.0
-    present = set(terms(sentence))
     total = found = 0.0
     for term in question_terms:
         weight = weights[term]
@@ -121,23 +120,22 @@ class ExtractiveAnswerer:
         self.threshold = threshold
 
     def score(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray, idf: Callable[[str], float] | None = None,
-              units: dict[str, Units] | None = None) -> list[Scored]:
+              query_vec: np.ndarray, lexicon: Lexicon = NO_LEXICON,
+              units: dict[str, StoredUnits] | None = None) -> list[Scored]:
         """Every sentence of the retrieved passages, scored against the question, best first.
-        ``idf`` weighs the question's words by their rarity in the corpus; ``units`` are the
+        ``lexicon`` weighs the question's words by their rarity in the corpus and tells which
+        retrieved articles hold the question's names; ``units`` are the
         sentence vectors stored at ingest (a sentence without one is embedded here)."""
         question_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
         heavy = capitalised_names(question) | numbers(question)
-        weights = {t: (2.0 if t in heavy else 1.0) * (idf(t) if idf else 1.0)
-                   for t in question_terms}
-        missing = self._missing_names(question, hits, articles)
+        weights = {t: (2.0 if t in heavy else 1.0) * lexicon.idf(t) for t in question_terms}
+        missing = self._missing_names(question, hits, articles, lexicon)
         if missing > MISSING_NAMES_REFUSE:
             return []
         kind = _answer_kind(question)
         seen: set[tuple[str, int]] = set()
         found: list[Scored] = []
-        stored: list[np.ndarray | None] = []
-        rows = {a: dict(zip(u.spans, u.vectors, strict=True)) for a, u in (units or {}).items()}
+        units = units or {}
         context: list[str] = []
         about_post = bool(_ABOUT_POST.search(question))
         for number, hit in enumerate(hits, start=1):
@@ -151,7 +149,6 @@ class ExtractiveAnswerer:
                     author = post_author(text, end, start)
                     in_post = bool(author or POST_LINK.search(sentence))
                     found.append(Scored(number, start, end, sentence, 0.0, author, in_post))
-                    stored.append(rows.get(hit.article_id, {}).get((start, end)))
                     # "He …" is read with the names before it; a post with its byline.
                     names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
                     extra = " tweet post twitter " + (author or "") if in_post else ""
@@ -160,15 +157,22 @@ class ExtractiveAnswerer:
         if not found:
             return []
         lexical = []
+        asked = set(question_terms)
         for scored, before in zip(found, context, strict=True):
-            value = _coverage(question_terms, weights, scored.text)
+            held = present_terms(scored.text, asked)
+            value = _coverage(question_terms, weights, held)
             if before.strip():
-                value = max(value, _coverage(question_terms, weights, scored.text + " " + before))
+                held |= present_terms(before, asked)
+                value = max(value, _coverage(question_terms, weights, held))
             lexical.append(value)
         # Only the sentences of the best passages or with the most question words get a
         # cosine (stored at ingest, or embedded here); the rest keep a lexical-only score.
         order = sorted(range(len(found)), key=lambda i: (found[i].number > 2, -lexical[i]))
         shortlist = order[:SHORTLIST]
+        stored: dict[int, np.ndarray | None] = {}
+        for i in shortlist:
+            own = units.get(hits[found[i].number - 1].article_id)
+            stored[i] = own.vector((found[i].start, found[i].end)) if own else None
         unstored = [i for i in shortlist if stored[i] is None]
         if unstored:
             for i, vector in zip(unstored, self.embedder.embed([found[i].text for i in unstored]),
@@ -183,25 +187,29 @@ class ExtractiveAnswerer:
         return sorted(found, key=lambda s: s.score, reverse=True)
 
     @staticmethod
-    def _missing_names(question: str, hits: list[Hit], articles: dict[str, Article]) -> float:
-        """The share of the names in the question that no retrieved article mentions."""
+    def _missing_names(question: str, hits: list[Hit], articles: dict[str, Article],
+                       lexicon: Lexicon) -> float:
+        """The share of the names in the question that no retrieved article mentions (in its
+        title, or in its passages as the keyword index has them, or read here when the
+        index does not know the article)."""
         names = capitalised_names(question)
         if not names:
             return 0.0
         wanted = names.union(*(alias_stems(n) for n in names))  # what missing_from reads
-        present: set[str] = set()
+        present, unknown = lexicon.held_by({h.article_id for h in hits}, wanted)
         for article_id in {h.article_id for h in hits}:
             article = articles[article_id]
-            present |= present_terms(article.title + "\n" + article.text, wanted)
+            text = article.title + ("\n" + article.text if article_id in unknown else "")
+            present |= present_terms(text, wanted)
         missing = missing_from(names, present)
         return len(missing) / len(names)
 
     def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray, idf: Callable[[str], float] | None = None,
-              units: dict[str, Units] | None = None) -> list[tuple[str, list[int]]]:
+              query_vec: np.ndarray, lexicon: Lexicon = NO_LEXICON,
+              units: dict[str, StoredUnits] | None = None) -> list[tuple[str, list[int]]]:
         """Quoted sentences, each with the number of its source; empty when it must refuse.
         Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
-        ranked = self.score(question, hits, articles, query_vec, idf, units)
+        ranked = self.score(question, hits, articles, query_vec, lexicon, units)
         if not ranked or ranked[0].score < self.threshold:
             return []
         chosen = [ranked[0]]

@@ -158,13 +158,41 @@ def encode_units(units: Units) -> dict[str, str]:
             "unit_vectors": base64.b64encode(quantised.tobytes()).decode()}
 
 
-def decode_units(meta: dict[str, object]) -> Units | None:
+class StoredUnits:
+    """Units as ``encode_units`` stored them, a row decoded when asked for: a question reads
+    the vectors of a few sentences of the articles it retrieves, not of all of them."""
+
+    _ROW = DIM * 4 // 3  # base64 characters a row: DIM bytes, a multiple of 3
+    assert DIM % 3 == 0
+
+    def __init__(self, spans_text: str, vectors_text: str) -> None:
+        flat = np.frombuffer(base64.b64decode(spans_text), dtype="<i4")
+        self.spans: list[Span] = list(zip(flat[0::2].tolist(), flat[1::2].tolist(), strict=True))
+        self._text = vectors_text
+        self._rows: dict[Span, int] | None = None
+
+    def vector(self, span: Span) -> np.ndarray | None:
+        """The unit vector of the unit at ``span``; ``None`` when there is none."""
+        if self._rows is None:
+            self._rows = {s: i for i, s in enumerate(self.spans)}
+        row = self._rows.get(span)
+        if row is None:
+            return None
+        raw = base64.b64decode(self._text[row * self._ROW:(row + 1) * self._ROW])
+        vector: np.ndarray = _unit(np.frombuffer(raw, dtype=np.int8).astype(np.float32))
+        return vector
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Every row."""
+        raw = np.frombuffer(base64.b64decode(self._text), dtype=np.int8).reshape(-1, DIM)
+        return _unit(raw.astype(np.float32))
+
+
+def decode_units(meta: dict[str, object]) -> StoredUnits | None:
     """The units stored by ``encode_units``; ``None`` for a record without them (a store
     written before they existed, or by a remote embedder): sentences are then embedded."""
     spans_text, vectors_text = meta.get("unit_spans"), meta.get("unit_vectors")
     if not isinstance(spans_text, str) or not isinstance(vectors_text, str) or not spans_text:
         return None
-    flat = np.frombuffer(base64.b64decode(spans_text), dtype="<i4").reshape(-1, 2)
-    vectors = np.frombuffer(base64.b64decode(vectors_text), dtype=np.int8).reshape(-1, DIM)
-    return Units(list(zip(flat[:, 0].tolist(), flat[:, 1].tolist(), strict=True)),
-                 _unit(vectors.astype(np.float32)))
+    return StoredUnits(spans_text, vectors_text)

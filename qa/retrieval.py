@@ -18,11 +18,10 @@ import logging
 import math
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import bm25s
 import numpy as np
@@ -41,6 +40,30 @@ RETRY_FAILED_REBUILD = 30.0
 log = logging.getLogger("articleqa.retrieval")
 
 
+class Lexicon(Protocol):
+    """What the keyword index tells the answerer about words (``_BM25Index``, or
+    ``NO_LEXICON`` while there is none)."""
+
+    def idf(self, term: str) -> float: ...
+
+    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
+                ) -> tuple[set[str], set[str]]: ...
+
+
+class _NoLexicon:
+    """Every word weighs the same and no article is known: the answerer reads them itself."""
+
+    def idf(self, term: str) -> float:
+        return 1.0
+
+    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
+                ) -> tuple[set[str], set[str]]:
+        return set(), set(article_ids)
+
+
+NO_LEXICON: Lexicon = _NoLexicon()
+
+
 @dataclass
 class Hit:
     passage_id: str
@@ -52,33 +75,72 @@ class Hit:
 
 
 class _BM25Index:
+    """The bm25s matrix of every passage, which is also the store's inverted index: the
+    passages holding a term are a column of it (``held_by`` reads those)."""
+
     def __init__(self, store: ArticleStore) -> None:
         started = time.perf_counter()
         self.generation = store.generation()
         ids: list[str] = []
+        owners: list[str] = []
         published = []
         corpus = []
         one: dict[str, str] = {}  # each distinct term held once, not once per occurrence
-        self.df: Counter[str] = Counter()
         for pid, text, meta in store.iter_passages():
             ids.append(pid)
+            owners.append(str(meta.get("article_id", "")))
             published.append(float(meta["published_at"]) if "published_at" in meta else np.nan)
             corpus.append([one.setdefault(t, t) for t in terms(text)] or ["__empty__"])
-            self.df.update(set(corpus[-1]))
         self.size = len(ids)
         self.ids = np.array(ids, dtype=np.bytes_)  # a tenth of the memory of a list of str
         self.published = np.asarray(published, dtype=np.float64)  # NaN: no date
+        # each article's passages: positions[first[a]:first[a + 1]] for the a-th of articles
+        owned_by = np.array([o.encode() for o in owners], dtype=np.bytes_)
+        self.articles, owner = np.unique(owned_by, return_inverse=True)
+        self.positions = np.argsort(owner, kind="stable").astype(np.int32)
+        self.first = np.searchsorted(owner[self.positions], np.arange(len(self.articles) + 1))
         self.model = bm25s.BM25()
         if corpus:
             self.model.index(corpus, show_progress=False)
-        del corpus, ids, published, one
+        del corpus, ids, owners, owned_by, owner, published, one
         _return_freed_memory()
         self.seconds = time.perf_counter() - started
 
+    def _column(self, term: str) -> np.ndarray:
+        """The positions of the passages holding ``term``, ascending."""
+        token = self.model.vocab_dict.get(term) if self.size else None
+        indptr = self.model.scores["indptr"] if self.size else []
+        if token is None or token + 1 >= len(indptr):
+            return np.zeros(0, np.int32)
+        column: np.ndarray = self.model.scores["indices"][indptr[token]:indptr[token + 1]]
+        return column
+
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency: rare words weigh more, common ones near 0."""
-        n, df = self.size, self.df.get(term, 0)
+        n, df = self.size, len(self._column(term))
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
+                ) -> tuple[set[str], set[str]]:
+        """The ``wanted`` terms that some passage of these articles holds, and the articles
+        this index does not know (ingested since it was built): read from the terms'
+        columns, where stemming the articles' words took most of an extractive answer."""
+        keys = sorted(article_ids)
+        if not self.size:
+            return set(), set(keys)
+        encoded = np.array([k.encode() for k in keys], dtype=np.bytes_)
+        found = np.minimum(np.searchsorted(self.articles, encoded), len(self.articles) - 1)
+        known = found[self.articles[found] == encoded]
+        unknown = {k for k, e in zip(keys, self.articles[found] != encoded, strict=True) if e}
+        mine = np.sort(np.concatenate([np.zeros(0, np.int32)] + [
+            self.positions[self.first[a]:self.first[a + 1]] for a in known]))
+        held = set()
+        for term in wanted:
+            column = self._column(term)
+            at = np.searchsorted(column, mine)
+            if len(column) and bool((column[np.minimum(at, len(column) - 1)] == mine).any()):
+                held.add(term)
+        return held, unknown
 
     def search(self, query_terms: list[str], n: int, mask: np.ndarray | None) -> list[int]:
         """The positions of the ``n`` best-scoring passages holding a query term, best first.
@@ -171,13 +233,14 @@ class HybridRetriever:
 
     def search(self, query: str, top_k: int, since: date | None = None,
                until: date | None = None, query_vector: np.ndarray | None = None
-               ) -> tuple[list[Hit], Callable[[str], float]]:
-        """``retrieve``, and the idf of terms in the passages it searched (one index read)."""
+               ) -> tuple[list[Hit], Lexicon]:
+        """``retrieve``, and the keyword index it searched (the idf of terms, and which
+        articles hold them), read once for the whole question."""
         pool = max(top_k * 4, 20)
         vector = query_vector if query_vector is not None else self.embedder.embed_one(query)
         index = self._index()
         if index is not None and not index.size:
-            return [], index.idf
+            return [], index
         dense = self.store.query_passages(vector, pool, _where(since, until))
         sparse: list[str] = []
         if index is not None:
@@ -194,12 +257,7 @@ class HybridRetriever:
         hits = [Hit(pid, str(found[pid][1]["article_id"]), int(found[pid][1]["start"]),
                     int(found[pid][1]["end"]), found[pid][0], fused[pid])
                 for pid in best if pid in found and _in_range(found[pid][1], since, until)]
-        return hits, index.idf if index is not None else _even
-
-
-def _even(term: str) -> float:
-    """Every word weighs the same: the idf while there is no keyword index yet."""
-    return 1.0
+        return hits, index if index is not None else NO_LEXICON
 
 
 def _return_freed_memory() -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import EmbedderMismatch, NotFound, StoreError
 from qa.models import Article, Passage
-from qa.pooling import Units, decode_units, encode_units
+from qa.pooling import StoredUnits, Units, decode_units, encode_units
 
 Where = dict[str, Any]
 _COMPLETE: Where = {"complete": True}
@@ -159,7 +159,7 @@ class ArticleStore:
         return self.get_articles_and_units(ids)[0]
 
     def get_articles_and_units(self, ids: Sequence[str]
-                               ) -> tuple[dict[str, Article], dict[str, Units]]:
+                               ) -> tuple[dict[str, Article], dict[str, StoredUnits]]:
         """``get_articles``, and the sentence vectors stored with them (when there are)."""
         if not ids:
             return {}, {}

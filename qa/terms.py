@@ -53,12 +53,6 @@ def _plain(text: str) -> str:
     return _POSSESSIVE.sub("", fold(text)).replace("’", "").replace("'", "")
 
 
-@lru_cache(maxsize=256)
-def _plain_article(text: str) -> str:
-    """``_plain`` of a whole article, kept for the next questions that retrieve it."""
-    return _plain(text)
-
-
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
@@ -79,15 +73,14 @@ def terms(text: str) -> list[str]:
 
 
 def present_terms(text: str, wanted: set[str]) -> set[str]:
-    """``wanted & set(terms(text))`` for a whole article, stemming only the words that can
-    give one of ``wanted``: a word's stem keeps its first letter (true of all 77k distinct
-    words of 3k RealTimeQA articles), so the others are passed over by a regular expression:
-    0.36 ms an article where stemming all its words took 0.96 ms (0.13 ms when its plain
-    text is still cached), and a question reads every article it retrieves."""
+    """``wanted & set(terms(text))``, stemming only the words that can give one of
+    ``wanted``: a word's stem keeps its first letter (true of all 77k distinct words of 3k
+    RealTimeQA articles), so the others are passed over by a regular expression (0.36 ms a
+    whole article where stemming all its words took 0.96 ms)."""
     firsts = "".join(sorted({t[0] for t in wanted if t}))
     if not firsts:
         return set()
-    candidates = set(re.findall(rf"\b[{re.escape(firsts)}]\w*", _plain_article(text)))
+    candidates = set(re.findall(rf"\b[{re.escape(firsts)}]\w*", _plain(text)))
     kept = [w for w in candidates if _is_content(w)]
     return wanted.intersection(_stemmer.stemWords(kept))
 

@@ -10,6 +10,7 @@ import pytest
 from qa import retrieval
 from qa.articles import make_article
 from qa.engine import QAEngine
+from qa.terms import present_terms, terms
 from tests.conftest import SEEDS
 
 
@@ -126,3 +127,29 @@ def test_without_warm_a_large_first_index_is_built_before_answering(
     monkeypatch.setattr(retrieval, "INLINE_REBUILD", 0)  # the CLI and eval: one question, hybrid
     index = engine.retriever._index()
     assert index is not None and index.size == engine.store.count_passages()
+
+
+def test_the_keyword_index_knows_which_articles_hold_a_word_as_reading_them_does(
+        engine: QAEngine) -> None:
+    """The answerer asks the index which retrieved articles name what the question names;
+    its answer must be what reading the articles' text gives, and an article the index does
+    not know yet (ingested since it was built) must be said to be unknown."""
+    engine.ingest([str(SEEDS)])
+    engine.ingest_articles([make_article(
+        title="Ferry", url="https://news.example/ferry",
+        text="The Skagen ferry runs hourly to Oslo. Its crew of twelve sailed in Vučić's wake.")])
+    index = retrieval._BM25Index(engine.store)
+    articles = engine.store.get_articles(engine.store.articles.get(include=[])["ids"])
+    every = set().union(*(terms(a.text) for a in articles.values()))
+    wanted = set(sorted(every)[::7]) | {"zanzibar", "vucic", "oslo"}
+    for article_id, article in articles.items():
+        held, unknown = index.held_by({article_id}, wanted)
+        assert unknown == set() and held == present_terms(article.text, wanted)
+    both, _ = index.held_by(set(articles), wanted)
+    assert both == set().union(*(present_terms(a.text, wanted) for a in articles.values()))
+    assert "vucic" in both and "zanzibar" not in both
+    late = make_article(title="Bus", url="https://news.example/bus", text="The bus to Zanzibar.")
+    engine.ingest_articles([late])
+    held, unknown = index.held_by({late.id, *articles}, {"zanzibar", "oslo"})
+    assert unknown == {late.id} and held == {"oslo"}
+    assert index.idf("oslo") > index.idf(sorted(every, key=index.idf)[0])  # rarer weighs more
