@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from qa.models import Article, Passage
 
@@ -43,7 +44,13 @@ def _is_abbreviation(text: str, dot_at: int) -> bool:
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Sentences of ``text[start:end]`` as ``(start, end)`` offsets into ``text``, trimmed."""
-    end = len(text) if end is None else end
+    return list(_sentence_spans(text, start, len(text) if end is None else end))
+
+
+@lru_cache(maxsize=64)
+def _sentence_spans(text: str, start: int, end: int) -> tuple[Span, ...]:
+    """``sentence_spans``, kept for the few passages a question reads twice (the answerer
+    and the citation check split the same retrieved passages)."""
     spans: list[Span] = []
     for line in re.finditer(r"[^\n]+", text[start:end]):
         line_start = start + line.start()
@@ -55,7 +62,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
             spans.append((cursor, match.end()))
             cursor = match.end()
         spans.append((cursor, line_end))
-    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+    return tuple(_trim(text, s, e) for s, e in spans if text[s:e].strip())
 
 
 def _trim(text: str, start: int, end: int) -> Span:

@@ -18,9 +18,12 @@ def post_byline(text: str, end: int, start: int | None = None) -> re.Match[str] 
     ``start`` on when given: the sentence may run on into its post's byline)."""
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    inline = _INLINE_BYLINE.search(text, end if start is None else start, line_end)
-    if inline:
-        return inline
+    begin = end if start is None else start
+    # every inline byline holds "(@": most lines have none, and the search is then skipped
+    if text.find("(@", begin, line_end) >= 0:
+        inline = _INLINE_BYLINE.search(text, begin, line_end)
+        if inline:
+            return inline
     if text[end:line_end].strip():
         return None
     return BYLINE.match(text, line_end + 1) if line_end < len(text) else None
