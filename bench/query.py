@@ -153,9 +153,10 @@ def _round(service: Service, floor: Callable[[str], object], stock: Callable[[st
     out: dict[str, Any] = {}
     for clients in CONCURRENCY:
         asked = chosen if clients == 1 else [next(questions) for _ in range(requests * 2)]
-        cpu, machine = service.cpu_s(), psutil.cpu_times()
+        cpu, machine, mine = service.cpu_s(), psutil.cpu_times(), _own_cpu_s()
         result = load(service.url, asked, clients)
         cpu_per_request = (service.cpu_s() - cpu) / max(len(result["latencies"]), 1)
+        client_per_request = (_own_cpu_s() - mine) / max(len(result["latencies"]), 1)
         after = psutil.cpu_times()
         idle = (after.idle - machine.idle) + (after.iowait - machine.iowait)
         busy = 1 - idle / max(sum(after) - sum(machine), 1e-9)
@@ -163,6 +164,7 @@ def _round(service: Service, floor: Callable[[str], object], stock: Callable[[st
             "throughput": round(result["throughput"], 3), "errors": len(result["errors"]),
             "first_error": result["errors"][0] if result["errors"] else "",
             "server_cpu_ms_per_request": round(cpu_per_request * 1000, 1),
+            "client_cpu_ms_per_request": round(client_per_request * 1000, 1),
             "machine_busy": round(busy, 3),
             "server_ms": {k: round(statistics.median(t.get(k, 0.0) for t in result["server"]),
                                    1) for k in ("retrieve", "answer", "total")}
@@ -171,6 +173,12 @@ def _round(service: Service, floor: Callable[[str], object], stock: Callable[[st
             out["floor"] = percentiles(timed(floor, chosen))
             out["stock"] = percentiles(timed(stock, chosen))
     return out
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds of this process: the HTTP clients, which share the cores with the service."""
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
 
 
 def _median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from eval.readme_table import between, cli  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 TABLES = {  # README section's markers: the scripts whose results it shows
     ("<!-- bench-table: python bench/readme_table.py --write -->", "<!-- /bench-table -->"):
-        ["ingest", "query"],
+        ["ingest", "query", "memory"],
     ("<!-- reliability-table: python bench/readme_table.py --write -->",
      "<!-- /reliability-table -->"): ["load", "load-long", "crash"],
 }
@@ -30,6 +30,14 @@ TABLES = {  # README section's markers: the scripts whose results it shows
 
 def _rows(name: str, data: dict[str, Any]) -> list[dict[str, str]]:
     rows = [dict(t) for t in data.get("targets", [])]
+    if name == "memory" and data.get("slopes"):
+        s = data["slopes"]
+        rows += [{"target": f"service RSS by part: {part}",
+                  "measured": f"{s['fixed_mb'][part]:.0f} MB + "
+                              f"{s['per_100k_passages_mb'][part]:.0f} MB per 100k passages",
+                  "result": "—"} for part in s["fixed_mb"]]
+        rows.append({"target": "service RSS by part: Python itself",
+                     "measured": f"{s['python_mb']:.0f} MB", "result": "—"})
     if name.startswith("load"):
         rows.insert(1, {"target": "p99 reported", "measured": "; ".join(
             f"{r['route']} p99 {r['p99_ms']:,.0f} ms ({r['requests']:,} requests, "
