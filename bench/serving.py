@@ -3,6 +3,8 @@ its own process (RSS and CPU read with psutil), and clients asking it over HTTP.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -11,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -109,29 +112,35 @@ class Sampler:
 
 
 def load(url: str, questions: list[str], clients: int) -> dict[str, Any]:
-    """Every question asked once through ``POST /api/ask`` by ``clients`` threads."""
+    """Every question asked once through ``POST /api/ask`` by ``clients`` threads, each on
+    its own keep-alive connection. The clients share the cores with the service, so they are
+    kept light: the standard library's ``http.client``, bodies read as bytes and parsed after
+    the clock stops (httpx from 16 threads took 9.7 ms of CPU a question, measured: more than
+    half of what the service spent answering it)."""
     pending = iter(questions)
     lock = threading.Lock()
-    latencies: list[float] = []
-    server: list[dict[str, float]] = []
-    errors: list[str] = []
+    replies: list[tuple[int, float, bytes]] = []
+    address = urlsplit(url)
 
     def client() -> None:
-        with httpx.Client(base_url=url, timeout=600) as http:
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=600)
+        try:
             while True:
                 with lock:
                     question = next(pending, None)
                 if question is None:
                     return
+                body = json.dumps({"question": question}).encode()
                 started = time.perf_counter()
-                got = http.post("/api/ask", json={"question": question})
+                connection.request("POST", "/api/ask", body,
+                                   {"Content-Type": "application/json"})
+                got = connection.getresponse()
+                data = got.read()
                 took = time.perf_counter() - started
                 with lock:
-                    if got.status_code == 200:
-                        latencies.append(took)
-                        server.append(got.json().get("timings_ms", {}))
-                    else:
-                        errors.append(f"{got.status_code} {got.text[:120]}")
+                    replies.append((got.status, took, data))
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.perf_counter()
@@ -140,5 +149,9 @@ def load(url: str, questions: list[str], clients: int) -> dict[str, Any]:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    latencies = [took for status, took, _ in replies if status == 200]
+    server = [json.loads(data).get("timings_ms", {}) for status, _, data in replies
+              if status == 200]
+    errors = [f"{status} {data[:120]!r}" for status, _, data in replies if status != 200]
     return {"latencies": latencies, "wall_s": wall, "throughput": len(latencies) / wall,
             "errors": errors, "server": server}

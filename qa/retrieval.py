@@ -149,7 +149,15 @@ class _BM25Index:
         known = self.model.get_tokens_ids(query_terms) if self.size else []
         if not known:
             return []
-        scores = self.model.get_scores(known, weight_mask=mask)
+        # bm25s's get_scores, summed column by column with a plain indexed add (a column
+        # holds a passage once): its np.add.at was a third of BM25's time at 740k passages
+        matrix = self.model.scores
+        scores = np.zeros(self.size, dtype=matrix["data"].dtype)
+        for token in known:
+            first, last = matrix["indptr"][token], matrix["indptr"][token + 1]
+            scores[matrix["indices"][first:last]] += matrix["data"][first:last]
+        if mask is not None:
+            scores *= mask
         found = np.flatnonzero(scores > 0)
         if len(found) > n:
             found = found[np.argpartition(-scores[found], n - 1)[:n]]
