@@ -80,6 +80,12 @@ def test_units_survive_their_compact_encoding(embedder: Embedder) -> None:
     assert decoded is not None and decoded.spans == units.spans
     assert float((decoded.vectors * units.vectors).sum(axis=1).min()) > 0.998
     assert decode_units({}) is None and decode_units({"unit_spans": "", "unit_vectors": ""}) is None
+    # a row read alone (what a question does) is the row of the whole decoding
+    rows = decoded.vectors
+    for i, span in enumerate(decoded.spans):
+        one = decoded.vector(span)
+        assert one is not None and np.allclose(one, rows[i], atol=1e-6)
+    assert decoded.vector((-1, -1)) is None
 
 
 def test_identical_windows_are_read_once_and_every_copy_gets_its_passages(
