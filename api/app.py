@@ -28,8 +28,8 @@ from qa.config import Settings
 from qa.engine import QAEngine
 
 STATIC = Path(__file__).parent / "static"
-# The UI loads nothing from elsewhere and renders article text as text; the policy makes
-# an injected script inert even if a bug let one into the page.
+
+
 def _few_heaps() -> None:
     """glibc gives every thread that allocates its own heap (up to 8 a core), and each keeps
     what it once held: with a request thread pool the service's memory creeps up for

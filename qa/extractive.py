@@ -124,8 +124,8 @@ class ExtractiveAnswerer:
               units: dict[str, StoredUnits] | None = None) -> list[Scored]:
         """Every sentence of the retrieved passages, scored against the question, best first.
         ``lexicon`` weighs the question's words by their rarity in the corpus and tells which
-        retrieved articles hold the question's names; ``units`` are the
-        sentence vectors stored at ingest (a sentence without one is embedded here)."""
+        retrieved articles hold the question's names; ``units`` are the sentence vectors
+        stored at ingest (a sentence without one is embedded here)."""
         question_terms = [t for t in dict.fromkeys(terms(question)) if t not in QUESTION_WORDS]
         heavy = capitalised_names(question) | numbers(question)
         weights = {t: (2.0 if t in heavy else 1.0) * lexicon.idf(t) for t in question_terms}
@@ -196,8 +196,9 @@ class ExtractiveAnswerer:
         if not names:
             return 0.0
         wanted = names.union(*(alias_stems(n) for n in names))  # what missing_from reads
-        present, unknown = lexicon.held_by({h.article_id for h in hits}, wanted)
-        for article_id in {h.article_id for h in hits}:
+        retrieved = {h.article_id for h in hits}
+        present, unknown = lexicon.held_by(retrieved, wanted)
+        for article_id in retrieved:
             article = articles[article_id]
             text = article.title + ("\n" + article.text if article_id in unknown else "")
             present |= present_terms(text, wanted)
