@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from common import ROOT, machine, publish, table
+from query_report import VECTOR_BYTES
 
-VECTOR_BYTES = 384 * 4
 STEPS = ["libraries", "embedding model", "store + dense index", "keyword index", "answering"]
 
 
