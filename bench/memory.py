@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine, publish, table
+from common import ROOT, publish, table
 from query_report import VECTOR_BYTES
 
 STEPS = ["libraries", "embedding model", "store + dense index", "keyword index", "answering"]
@@ -114,10 +114,7 @@ def markdown(data: dict[str, Any]) -> str:
                {"part": "allowed (1.5× raw vectors + 300 MB)", "fixed MB": 300.0,
                 "MB per 100k passages": s["allowed_per_100k_mb"]}],
             ["part", "fixed MB", "MB per 100k passages"]))
-    m = data["machine"]
-    parts.append(f"_Measured {m['measured_at']} on {m['cpu']} ({m['cores']} cores, "
-                 f"{m['memory_gb']} GB), Python {m['python']}, commit {m['commit']}._")
-    return "\n\n".join(parts)
+    return "\n\n".join(parts)  # the machine line is added by common.write_results
 
 
 def main() -> None:
@@ -147,7 +144,7 @@ def main() -> None:
         sizes[size] = measure(store, args.questions)
     if not sizes:
         raise SystemExit("bench: no store to measure")
-    data = {"machine": machine(), "questions": args.questions, "sizes": sizes,
+    data = {"questions": args.questions, "sizes": sizes,
             "slopes": slopes(sizes) if len(sizes) >= 2 else None}
     publish("memory", data, markdown(data), write=not args.no_write)
 

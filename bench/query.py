@@ -33,7 +33,7 @@ import httpx
 import psutil
 from common import percentiles, publish
 from query_report import VECTOR_BYTES, markdown, targets
-from serving import Sampler, Service, load
+from serving import Sampler, Service, cpu_seconds, load
 
 CONCURRENCY = (1, 4, 16)
 LLM_DELAY_S = 0.25
@@ -153,10 +153,12 @@ def _round(service: Service, floor: Callable[[str], object], stock: Callable[[st
     out: dict[str, Any] = {}
     for clients in CONCURRENCY:
         asked = chosen if clients == 1 else [next(questions) for _ in range(requests * 2)]
-        cpu, machine, mine = service.cpu_s(), psutil.cpu_times(), _own_cpu_s()
+        clients_process = psutil.Process()  # the HTTP clients share the cores with the service
+        cpu, machine, mine = service.cpu_s(), psutil.cpu_times(), cpu_seconds(clients_process)
         result = load(service.url, asked, clients)
-        cpu_per_request = (service.cpu_s() - cpu) / max(len(result["latencies"]), 1)
-        client_per_request = (_own_cpu_s() - mine) / max(len(result["latencies"]), 1)
+        answered = max(len(result["latencies"]), 1)
+        cpu_per_request = (service.cpu_s() - cpu) / answered
+        client_per_request = (cpu_seconds(clients_process) - mine) / answered
         after = psutil.cpu_times()
         idle = (after.idle - machine.idle) + (after.iowait - machine.iowait)
         busy = 1 - idle / max(sum(after) - sum(machine), 1e-9)
@@ -173,12 +175,6 @@ def _round(service: Service, floor: Callable[[str], object], stock: Callable[[st
             out["floor"] = percentiles(timed(floor, chosen))
             out["stock"] = percentiles(timed(stock, chosen))
     return out
-
-
-def _own_cpu_s() -> float:
-    """CPU seconds of this process: the HTTP clients, which share the cores with the service."""
-    times = psutil.Process().cpu_times()
-    return float(times.user + times.system)
 
 
 def _median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:

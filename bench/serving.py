@@ -46,6 +46,12 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 900,
     raise SystemExit(f"bench: the service was not ready in {timeout:.0f} s{hint}")
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """User and system CPU seconds ``process`` has used."""
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
 class Service:
     """``uvicorn api.main:app`` over one store, in its own process."""
 
@@ -74,8 +80,7 @@ class Service:
         return rss
 
     def cpu_s(self) -> float:
-        times = self.ps.cpu_times()
-        return float(times.user + times.system)
+        return cpu_seconds(self.ps)
 
     def stop(self) -> None:
         self.process.terminate()
