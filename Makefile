@@ -38,6 +38,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check qa api eval tests bench
 	$(BIN)/mypy qa api eval
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .articleqa

@@ -30,7 +30,7 @@ from qa.engine import QAEngine
 STATIC = Path(__file__).parent / "static"
 
 
-def _few_heaps() -> None:
+def tune_process() -> None:
     """glibc gives every thread that allocates its own heap (up to 8 a core), and each keeps
     what it once held: with a request thread pool the service's memory creeps up for
     minutes. Two heaps are enough here (the work holds the GIL or runs in onnxruntime)."""
@@ -52,14 +52,13 @@ def _size_thread_pool(settings: Settings, mode: str) -> None:
 def create_app(settings: Settings | None = None, engine: QAEngine | None = None) -> FastAPI:
     """The service. ``engine`` may be given (tests, ``articleqa serve`` after seeding);
     otherwise one is built from ``settings`` when the app starts."""
-    _few_heaps()
     settings = settings or (engine.settings if engine else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or QAEngine(settings)
         _size_thread_pool(settings, app.state.engine.mode)
-        app.state.engine.retriever.warm()
+        app.state.engine.warm()
         yield
 
     app = FastAPIOffline(

@@ -19,9 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, tune_process
     from qa.engine import QAEngine
 
+    tune_process()
     engine = QAEngine(settings)
     if engine.count_articles() == 0 and settings.seeds_dir.is_dir():
         report = engine.ingest([str(settings.seeds_dir)])

@@ -1,5 +1,14 @@
-"""``uvicorn api.main:app``: the service configured from the environment."""
+"""``uvicorn --factory api.main:app``: the service configured from the environment.
 
-from api.app import create_app
+Nothing is built at import: uvicorn calls ``app()`` once it starts, and the process-wide
+tuning (malloc heaps) happens there, at the entry point.
+"""
 
-app = create_app()
+from fastapi import FastAPI
+
+from api.app import create_app, tune_process
+
+
+def app() -> FastAPI:
+    tune_process()
+    return create_app()

@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (the answer itself is ``qa.models.Answer``)."""
+"""Request and response bodies of the HTTP API (the answer itself is ``qa.types.Answer``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from qa.models import Citation
+from qa.types import Citation
 
 
 class ErrorDetail(BaseModel):

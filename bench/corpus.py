@@ -21,7 +21,7 @@ from typing import Any
 from common import Timer
 
 from eval.datasets import DataMissing, whole_words
-from qa.models import Article
+from qa.types import Article
 
 DEFAULT_CACHE = Path.home() / ".cache" / "articleqa-bench"
 FULL = 6000
@@ -77,7 +77,7 @@ def answerable(corpus: list[Article], own_sources: bool = False) -> list[GoldQue
     as ``eval.realtimeqa`` picks them): the ones whose retrieval can be scored (hit@k).
     Answers that cannot be told apart in text (numbers, yes/no) are left out, as in ``eval``."""
     from eval.realtimeqa import _results, locatable, questions, weeks
-    from qa.articles import canonical_url
+    from qa.sources.articles import canonical_url
 
     root = require_data()
     chosen = weeks(root)
@@ -115,7 +115,7 @@ def store_dir(cache: Path, size: int, base: int | None = None) -> Path:
     first ``size`` articles ingested (``base`` None), or copied from the store of the first
     ``base`` articles (fewer: a subset; more: copies). After a change to chunking, rebuild
     (``--rebuild``)."""
-    from qa.embedding import LOCAL_IDENTITY
+    from qa.index.embedding import LOCAL_IDENTITY
 
     def label(n: int) -> str:
         return "all" if n == FULL else str(n)

@@ -28,7 +28,7 @@ from tests.crashes import as_dicts, clean_run, killed_runs, snapshot, store_coun
 def _corpus(limit: int, out: Path) -> int:
     """The first ``limit`` readable articles of RealTimeQA (all weeks), as JSONL."""
     from eval.realtimeqa import corpus, weeks
-    from qa.models import Article
+    from qa.types import Article
 
     root = shared_data() / "realtimeqa-2023"
     written = 0

@@ -96,7 +96,7 @@ class ForwardClock:
 # -- workers (one process each) ----------------------------------------------------------
 def _embedder() -> Any:
     from qa.config import Settings
-    from qa.embedding import build_embedder
+    from qa.index.embedding import build_embedder
 
     return build_embedder(Settings())
 
@@ -158,7 +158,9 @@ def work_stock(path: Path, limit: int, clock: ForwardClock) -> dict[str, Any]:
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    model = _embedder().model
+    from qa.integrations.llama_index import as_llama_embedding
+
+    model = as_llama_embedding(_embedder())
     client = chromadb.PersistentClient(path=str(path),
                                        settings=ChromaSettings(anonymized_telemetry=False))
     store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("stock"))

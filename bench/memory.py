@@ -35,7 +35,7 @@ def child(store: Path, questions: int) -> dict[str, Any]:
     process = psutil.Process()
     rss = [process.memory_info().rss / 2**20]
     held: list[float] = []
-    from qa.retrieval import _return_freed_memory
+    from qa.index.retrieval import _return_freed_memory
 
     def step() -> None:
         """Freed heap is returned first, so each part is what it holds, not what the
@@ -50,8 +50,8 @@ def child(store: Path, questions: int) -> dict[str, Any]:
     import corpus
 
     from qa.config import Settings
-    from qa.embedding import LOCAL_IDENTITY, Embedder, MiniLMEmbedding
     from qa.engine import QAEngine
+    from qa.index.embedding import LOCAL_IDENTITY, Embedder, MiniLMEmbedding
 
     local = MiniLMEmbedding()
     vector = local.embed(["warm up the model"])[0]

@@ -90,6 +90,8 @@ def in_process(store: Path, embedder: Any) -> tuple[Callable[[str], object],
     from llama_index.core import VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
+    from qa.integrations.llama_index import as_llama_embedding
+
     passages = corpus.chroma(store).get_collection("passages")
 
     def floor(question: str) -> object:
@@ -97,8 +99,8 @@ def in_process(store: Path, embedder: Any) -> tuple[Callable[[str], object],
                               n_results=10)
 
     stock_store = ChromaVectorStore(chroma_collection=passages)
-    retriever = VectorStoreIndex.from_vector_store(stock_store, embed_model=embedder.model
-                                                   ).as_retriever(similarity_top_k=10)
+    retriever = VectorStoreIndex.from_vector_store(
+        stock_store, embed_model=as_llama_embedding(embedder)).as_retriever(similarity_top_k=10)
     return floor, retriever.retrieve
 
 
@@ -287,7 +289,7 @@ def main() -> int:
         sizes = sorted(int(s) for s in args.sizes.split(","))
     stores = ensure_stores(args.cache, args.base, sizes, args.rebuild)
     from qa.config import Settings
-    from qa.embedding import build_embedder
+    from qa.index.embedding import build_embedder
 
     embedder = build_embedder(Settings())
     questions = itertools.cycle(corpus.all_questions())

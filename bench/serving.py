@@ -64,7 +64,8 @@ class Service:
                 "QA_RATE_LIMIT": "0", "PYTHONPATH": str(ROOT)} | (extra_env or {})
         self.log = open(store.parent / f"service-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+            [sys.executable, "-m", "uvicorn", "--factory", "api.main:app", "--host", "127.0.0.1",
+             "--port",
              str(self.port), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.ps = psutil.Process(self.process.pid)

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval import realtimeqa
-from qa.articles import LoadFailure
 from qa.config import Settings
 from qa.engine import QAEngine
+from qa.sources.articles import LoadFailure
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

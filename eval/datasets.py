@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from qa.articles import LoadFailure, read_sources
-from qa.models import Article
+from qa.sources.articles import LoadFailure, read_sources
+from qa.types import Article
 
 HERE = Path(__file__).resolve().parent
 SEED_GOLD = HERE / "datasets" / "seed_gold.jsonl"

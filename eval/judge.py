@@ -1,12 +1,13 @@
 """Entailment judges for citation metrics: does this evidence support this claim?
 
 - ``OfflineJudge`` (default without an LLM; no download): the support score of the
-  citation check (``qa.support``: share of the claim's words the evidence holds, weighted
+  citation check (``qa.check.support``: share of the claim's words the evidence holds, weighted
   by rarity, mixed with the MiniLM cosine similarity of the two; capped when the claim has
   a number or name the evidence lacks, or negates it; "According to X" checked by name) at
   ``QA_SUPPORT_THRESHOLD``. It is the same scoring the answerer's check uses, so with it the
   citation metrics measure how answers hold up under that scoring; its agreement with
-  human labels (``eval/labelled/*.jsonl``) says how far to trust it.
+  the labelled pairs (``eval/labelled/*.jsonl``, labelled by careful annotation inside this
+  project, not by outside annotators) says how far to trust it.
 - ``LLMJudge``: the configured OpenAI-compatible model, asked ``prompts/judge.txt``.
 
 Every run reports the judge's agreement with the labelled pairs beside its metrics.
@@ -20,9 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from eval.metrics import bootstrap_ci
+from qa.answer.prompts import load_prompt
 from qa.engine import QAEngine
-from qa.llm import LLMAnswerer
-from qa.prompts import load_prompt
 
 LABELLED = Path(__file__).resolve().parent / "labelled"
 
@@ -48,9 +48,9 @@ class OfflineJudge:
 
 
 class LLMJudge:
-    def __init__(self, llm: LLMAnswerer) -> None:
-        self.llm = llm
-        self.name = f"llm ({llm.model})"
+    def __init__(self, engine: QAEngine) -> None:
+        self.llm = engine
+        self.name = f"llm ({engine.settings.llm_model or 'gpt-4o-mini'})"
         self._seen: dict[tuple[str, str], bool] = {}
 
     def entails(self, claim: str, evidence: str) -> bool:
@@ -67,7 +67,7 @@ def build_judge(kind: str, engine: QAEngine) -> Judge:
     if kind == "llm" or (kind == "auto" and configured):
         if not configured:
             raise ValueError("--judge llm needs an LLM: set QA_LLM_BASE_URL and QA_LLM_MODEL")
-        return LLMJudge(engine.llm or LLMAnswerer(engine.settings))
+        return LLMJudge(engine)
     return OfflineJudge(engine)
 
 
@@ -80,7 +80,7 @@ def labelled_pairs(folder: Path = LABELLED) -> list[dict[str, Any]]:
 
 
 def agreement(judge: Judge, pairs: list[dict[str, Any]]) -> dict[str, Any]:
-    """How often the judge agrees with the human labels: accuracy (with a 95% CI), its
+    """How often the judge agrees with the labelled pairs: accuracy (with a 95% CI), its
     precision and recall on "supported", balanced accuracy, and accuracy per kind."""
     if not pairs:
         return {"judge": judge.name, "pairs": 0}

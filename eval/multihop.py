@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.datasets import DataMissing, Dataset, Question, shared_data
-from qa.articles import LoadFailure, make_article
 from qa.errors import ArticleParseError
-from qa.models import Article
+from qa.sources.articles import LoadFailure, make_article
+from qa.types import Article
 
 
 def default_path() -> Path:

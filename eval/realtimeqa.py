@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.datasets import DataMissing, Dataset, Question, shared_data, whole_words
-from qa.articles import LoadFailure, canonical_url, make_article
 from qa.errors import ArticleParseError
-from qa.models import Article
+from qa.sources.articles import LoadFailure, canonical_url, make_article
+from qa.types import Article
 
 
 def default_dir() -> Path:

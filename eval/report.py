@@ -95,7 +95,8 @@ def markdown(result: dict[str, Any], comparison: list[dict[str, Any]] | None) ->
              f"run {result['finished']}.", "", summary_table(result), "",
              f"Judge: {judge['judge']}: accuracy {fmt(judge.get('accuracy'))} "
              f"(balanced {fmt(judge.get('balanced_accuracy'))}) on {judge['pairs']} "
-             "human-labelled pairs (`eval/labelled/`).", ""]
+             "pairs (`eval/labelled/`) labelled by careful annotation inside this project "
+             "(written and checked by its developers, not by outside annotators).", ""]
     if comparison:
         parts += ["## Against the baseline", "", comparison_table(comparison), ""]
     parts += ["## By question type", "", "| type | n | hit@k | contains ref. | cites gold | "

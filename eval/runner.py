@@ -17,7 +17,7 @@ import httpx
 from eval.datasets import Dataset, Question
 from qa.engine import QAEngine
 from qa.errors import QAError
-from qa.models import Answer, Article
+from qa.types import Answer, Article
 
 HTTP_BATCH = 50
 MAX_WAITS = 30

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from qa.config import Settings
 from qa.errors import InvalidInput, QAError
-from qa.models import Answer
+from qa.types import Answer
 
 
 def _date(value: str) -> date:

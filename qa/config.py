@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     answerer: Literal["auto", "extractive", "llm"] = Field(
         "auto", description="auto = llm when an LLM is configured, else extractive."
     )
+    verifier: Literal["heuristic"] = Field(
+        "heuristic", description="How each answer sentence's support is scored.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible server base URL.")
     llm_model: str | None = Field(None, description="Model name on that server.")
     llm_api_key: str | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")

@@ -6,73 +6,52 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import numpy as np
-
-from qa.articles import LoadFailure, read_sources
-from qa.citations import CitationChecker, Draft, render_pieces
+from qa.answer.answerer import Answerer, build_answerer
+from qa.check.citations import REFUSAL, Checked, CitationChecker
+from qa.check.render import render_pieces
+from qa.check.verifier import Verifier, build_verifier
 from qa.config import Settings
-from qa.embedding import Embedder, build_embedder
 from qa.errors import InvalidInput
-from qa.extractive import ExtractiveAnswerer
-from qa.ingest import Ingester
-from qa.llm import LLMAnswerer
-from qa.models import Answer, Article, IngestReport, RetrievedPassage
-from qa.pooling import StoredUnits
-from qa.retrieval import Hit, HybridRetriever, Lexicon
-from qa.store import ArticleStore
-from qa.support import strip_attribution, support_score
+from qa.index.embedding import Embedder, build_embedder
+from qa.index.ingest import Ingester
+from qa.index.retrieval import HybridRetriever
+from qa.index.store import ArticleStore
+from qa.sources.articles import LoadFailure, read_sources
+from qa.types import Answer, Article, Draft, Evidence, IngestReport, Quote
+from qa.types import RetrievedPassage as Retrieved
 
 MAX_TOP_K = 50
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: not valid Unicode text
-# Words that point back into the conversation: a question holding one is a follow-up.
-_FOLLOW_UP = re.compile(r"\b(he|she|they|him|it|its|his|her|their|them|these|those|the same|"
-                        r"this|that)\b", re.I)
-
-
-@dataclass
-class _Turn:
-    """One question on its way to an answer: what was asked, searched and found."""
-
-    question: str
-    search: str
-    history: list[dict[str, str]]
-    hits: list[Hit]
-    articles: dict[str, Article]
-    vector: np.ndarray
-    lexicon: Lexicon
-    units: dict[str, StoredUnits]
-    started: float
-    retrieved: float
-
-    @property
-    def asked(self) -> str:
-        """What the LLM is asked: the standalone question when a conversation preceded."""
-        return self.search if self.history else self.question
 
 
 class QAEngine:
-    """Ingest articles, answer questions with checked citations, manage the article store."""
+    """Ingest articles, answer questions with checked citations, manage the article store.
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    The answerer and the verifier are built from the settings unless given: any object
+    with their methods will do (``qa.answer.answerer.Answerer``,
+    ``qa.check.verifier.Verifier``)."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 answerer: Answerer | None = None, verifier: Verifier | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
         self.store = ArticleStore(settings, self.embedder.identity)
         self.retriever = HybridRetriever(self.store, self.embedder)
-        self.checker = CitationChecker(self.embedder, settings.support_threshold)
-        self.extractive = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
-        if settings.answerer == "llm" and not settings.llm_configured():
-            raise InvalidInput("QA_ANSWERER=llm but no LLM is configured: set QA_LLM_BASE_URL "
-                               "and QA_LLM_MODEL (and QA_LLM_API_KEY for a hosted API)")
-        self.llm = LLMAnswerer(settings) if settings.answerer_mode() == "llm" else None
+        self.answerer = answerer or build_answerer(settings, self.embedder)
+        self.verifier = verifier or build_verifier(settings, self.embedder)
+        self.checker = CitationChecker(self.verifier, settings.support_threshold)
         self._ingesting = threading.Lock()
 
     @property
     def mode(self) -> str:
-        return "llm" if self.llm else "extractive"
+        return self.answerer.mode
+
+    def warm(self) -> None:
+        """Get ready to serve: build the keyword index (in the background for a large store)."""
+        self.retriever.warm()
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, sources: Iterable[str],
@@ -94,8 +73,10 @@ class QAEngine:
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
             until: date | None = None, history: list[dict[str, str]] | None = None) -> Answer:
         """Answer ``question`` from the stored articles, with checked citations."""
-        turn = self._begin(question, history, top_k, since, until)
-        return self._end(turn, self._draft(turn))
+        evidence, started = self._gather(question, history, top_k, since, until)
+        retrieved = time.perf_counter()
+        draft = self.answerer.draft(evidence) if evidence.hits else []
+        return self._end(evidence, draft, started, retrieved, since, until)
 
     def chat(self, messages: list[dict[str, str]], top_k: int | None = None) -> Answer:
         """Answer the last user message, reading earlier turns as the conversation."""
@@ -104,86 +85,88 @@ class QAEngine:
 
     def stream_chat(self, messages: list[dict[str, str]],
                     top_k: int | None = None) -> Iterator[str | Answer]:
-        """Yields text as it is written, then the checked ``Answer``. In LLM mode the text is
-        the model's draft (markers numbering sources); the ``Answer`` that follows is what
-        to show. In extractive mode the text is the checked answer, sentence by sentence."""
+        """Yields text as it is written, then the checked ``Answer``. When the answerer
+        writes as it goes (a language model), the text is its draft (markers numbering
+        sources) and the ``Answer`` that follows is what to show; otherwise the text is the
+        checked answer, sentence by sentence."""
         question, history = _split_messages(messages, self.settings.max_question_chars)
-        turn = self._begin(question, history, top_k, None, None)
-        if self.llm and turn.hits:
-            parts = []
-            for delta in self.llm.stream(turn.asked, turn.hits, turn.articles, turn.history):
-                parts.append(delta)
-                yield delta
-            yield self._end(turn, "".join(parts))
-            return
-        answer = self._end(turn, self._draft(turn))
-        pieces = [answer.answer] if answer.refused else render_pieces(answer.sentences)
-        for i, piece in enumerate(pieces):
-            yield piece if i == len(pieces) - 1 else piece + " "
+        evidence, started = self._gather(question, history, top_k, None, None)
+        retrieved = time.perf_counter()
+        draft: Draft = []
+        streamed = False
+        for item in self.answerer.stream(evidence) if evidence.hits else ():
+            if isinstance(item, str):
+                streamed = True
+                yield item
+            else:
+                draft = item
+        answer = self._end(evidence, draft, started, retrieved, None, None)
+        if not streamed:
+            pieces = self.answer_pieces(answer)
+            for i, piece in enumerate(pieces):
+                yield piece if i == len(pieces) - 1 else piece + " "
         yield answer
 
-    def _begin(self, question: str, history: list[dict[str, str]] | None, top_k: int | None,
-               since: date | None, until: date | None) -> _Turn:
+    @staticmethod
+    def answer_pieces(answer: Answer) -> list[str]:
+        """The answer's text in sentences, each with its markers (joined by spaces, they
+        are ``answer.answer``): what a client streams."""
+        return [answer.answer] if answer.refused else render_pieces(answer.sentences)
+
+    def _gather(self, question: str, history: list[dict[str, str]] | None, top_k: int | None,
+                since: date | None, until: date | None) -> tuple[Evidence, float]:
         started = time.perf_counter()
         question = _validate(question, since, until, top_k, self.settings.max_question_chars)
-        search, turns = self._standalone(question, history)
+        turns = [t for t in (history or []) if t.get("role") in {"user", "assistant"}]
+        search = self.answerer.condense(question, turns) if turns else question
         vector = self.embedder.embed_one(search)
         hits, lexicon = self.retriever.search(search, top_k or self.settings.top_k, since, until,
-                                          vector)
+                                              vector)
         articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
         hits = [h for h in hits if h.article_id in articles]
-        return _Turn(question, search, turns, hits, articles, vector, lexicon, units, started,
-                     time.perf_counter())
+        return Evidence(question, search, hits, articles, vector, turns, lexicon,
+                        dict(units)), started
 
-    def _standalone(self, question: str, history: list[dict[str, str]] | None
-                    ) -> tuple[str, list[dict[str, str]]]:
-        """The question to search with: condensed by the LLM, or in extractive mode joined
-        with the previous question when it reads as a follow-up."""
-        turns = [t for t in (history or []) if t.get("role") in {"user", "assistant"}]
-        if not turns:
-            return question, turns
-        if self.llm:
-            return self.llm.condense(question, turns), turns
-        previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
-        if previous and _FOLLOW_UP.search(question):
-            return f"{previous} {question}", turns
-        return question, turns
-
-    def _draft(self, turn: _Turn) -> Draft:
-        if not turn.hits:
-            return ""
-        if self.llm:
-            return self.llm.draft(turn.asked, turn.hits, turn.articles, turn.history)
-        return self.extractive.draft(turn.search, turn.hits, turn.articles, turn.vector,
-                                     turn.lexicon, turn.units)
-
-    def _end(self, turn: _Turn, draft: Draft) -> Answer:
-        checked = self.checker.check(draft, turn.hits, turn.articles)
+    def _end(self, evidence: Evidence, draft: Draft, started: float, retrieved: float,
+             since: date | None, until: date | None) -> Answer:
+        if not evidence.hits and (since or until) and self.store.count_passages():
+            checked = Checked(_empty_window(since, until), True)
+        else:
+            checked = self.checker.check(draft, evidence.hits, evidence.articles)
         done = time.perf_counter()
         return Answer(
-            question=turn.question, answer=checked.answer, refused=checked.refused,
+            question=evidence.question, answer=checked.answer, refused=checked.refused,
             mode=self.mode, citations=checked.citations, sentences=checked.sentences,
-            retrieved=[RetrievedPassage(passage_id=h.passage_id, article_id=h.article_id,
-                                        start=h.start, end=h.end, score=round(h.score, 5))
-                       for h in turn.hits],
-            timings_ms={"retrieve": _ms(turn.retrieved - turn.started),
-                        "answer": _ms(done - turn.retrieved), "total": _ms(done - turn.started)},
+            retrieved=[Retrieved(passage_id=h.passage_id, article_id=h.article_id,
+                                 start=h.start, end=h.end, score=round(h.score, 5))
+                       for h in evidence.hits],
+            timings_ms={"retrieve": _ms(retrieved - started),
+                        "answer": _ms(done - retrieved), "total": _ms(done - started)},
         )
 
     def explain(self, question: str, top_k: int | None = None) -> list[dict[str, Any]]:
-        """The extractive answerer's candidate sentences for ``question``, best first, with
+        """The extractive scorer's candidate sentences for ``question``, best first, with
         their scores: what it would quote, and why it refuses."""
-        turn = self._begin(question, None, top_k, None, None)
-        ranked = self.extractive.score(turn.search, turn.hits, turn.articles, turn.vector,
-                                       turn.lexicon, turn.units)
+        from qa.answer.extractive import ExtractiveAnswerer
+
+        ev, _ = self._gather(question, None, top_k, None, None)
+        scorer = ExtractiveAnswerer(self.embedder, self.settings.answer_threshold)
+        ranked = scorer.score(ev.search, ev.hits, ev.articles, ev.vector, ev.lexicon, ev.units)
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
-                 "article_id": turn.hits[s.number - 1].article_id, "start": s.start,
+                 "article_id": ev.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""
-        claim_vec, evidence_vec = self.embedder.embed([strip_attribution(claim), evidence])
-        return support_score(claim, evidence, claim_vec, evidence_vec)
+        return self.verifier.score([(claim, [Quote(evidence)])])[0]
+
+    def complete(self, prompt: str) -> str:
+        """The configured language model's reply to one message (the harness's LLM judge)."""
+        from qa.answer.openai_chat import OpenAIChat
+
+        if not self.settings.llm_configured():
+            raise InvalidInput("no LLM is configured: set QA_LLM_BASE_URL and QA_LLM_MODEL")
+        return OpenAIChat(self.settings).chat([{"role": "user", "content": prompt}])
 
     # -- articles ------------------------------------------------------------------------
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
@@ -203,8 +186,15 @@ class QAEngine:
 
     def stats(self) -> dict[str, Any]:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
-                "mode": self.mode, "embedder": self.embedder.identity,
+                "mode": self.mode, "model": self.answerer.model_name,
+                "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
+
+
+def _empty_window(since: date | None, until: date | None) -> str:
+    window = " ".join(x for x in (since and f"from {since.isoformat()}",
+                                  until and f"until {until.isoformat()}") if x)
+    return f"No article was published {window}, so {REFUSAL[0].lower()}{REFUSAL[1:]}"
 
 
 def _validate(question: str, since: date | None, until: date | None,

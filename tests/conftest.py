@@ -21,8 +21,8 @@ import uvicorn
 
 from api.app import create_app
 from qa.config import Settings
-from qa.embedding import Embedder, build_embedder
 from qa.engine import QAEngine
+from qa.index.embedding import Embedder, build_embedder
 from tests.fake_llm import ScriptedLLM, start
 
 ROOT = Path(__file__).resolve().parent.parent

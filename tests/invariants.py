@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.engine import QAEngine
-from qa.models import Answer
+from qa.types import Answer
 
 
 def check_invariants(answer: Answer, engine: QAEngine) -> None:

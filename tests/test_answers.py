@@ -5,9 +5,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from qa.articles import make_article
 from qa.engine import QAEngine
 from qa.errors import InvalidInput
+from qa.sources.articles import make_article
 from tests.invariants import check_invariants
 
 PARAPHRASES = [

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from qa.engine import QAEngine
-from qa.models import Answer
+from qa.types import Answer
 from tests.invariants import check_invariants
 from tests.sse import events
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import (
+from qa.errors import ArticleParseError
+from qa.sources.articles import (
     LoadFailure,
     article_from_html,
     article_id_for,
@@ -12,8 +13,7 @@ from qa.articles import (
     make_article,
     read_sources,
 )
-from qa.errors import ArticleParseError
-from qa.models import Article
+from qa.types import Article
 from tests.conftest import SEEDS
 
 
@@ -129,7 +129,7 @@ def test_query_only_urls_stay_distinct() -> None:
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
-    from qa.articles import MAX_FILE_BYTES, TOO_LARGE
+    from qa.sources.articles import MAX_FILE_BYTES, TOO_LARGE
 
     (tmp_path / "huge.txt").write_bytes(b"Headline\n" + b"x" * MAX_FILE_BYTES)
     (tmp_path / "ok.txt").write_text("Headline\nFine text.")

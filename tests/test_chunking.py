@@ -1,9 +1,10 @@
 import itertools
 
-from qa.articles import make_article, read_sources
-from qa.chunking import sentence_spans, split_passages
-from qa.embedding import Embedder
-from qa.models import Article
+from qa.index.chunking import split_passages
+from qa.index.embedding import Embedder
+from qa.sources.articles import make_article, read_sources
+from qa.text.sentences import sentence_spans
+from qa.types import Article
 from tests.conftest import SEEDS
 
 

@@ -1,18 +1,22 @@
-from qa.citations import parse_draft
+from qa.answer.markers import parse_draft
+
+
+def parsed(text: str) -> list[tuple[str, list[int]]]:
+    return [(s.text, s.sources) for s in parse_draft(text)]
 
 
 def test_markers_in_their_common_shapes() -> None:
-    assert parse_draft("Four died [1]. Kurti spoke. [2]") == [("Four died.", [1]),
+    assert parsed("Four died [1]. Kurti spoke. [2]") == [("Four died.", [1]),
                                                               ("Kurti spoke.", [2])]
-    assert parse_draft("A fact [1, 3] and more [2-4].") == [("A fact and more.", [1, 3, 2, 3, 4])]
-    assert parse_draft("It rained (see [1], [2]).") == [("It rained.", [1, 2])]
-    assert parse_draft("It rained [ 1 ].\nSources: [1] [2]") == [("It rained.", [1, 1, 2])]
-    assert parse_draft("No markers here.") == [("No markers here.", [])]
+    assert parsed("A fact [1, 3] and more [2-4].") == [("A fact and more.", [1, 3, 2, 3, 4])]
+    assert parsed("It rained (see [1], [2]).") == [("It rained.", [1, 2])]
+    assert parsed("It rained [ 1 ].\nSources: [1] [2]") == [("It rained.", [1, 1, 2])]
+    assert parsed("No markers here.") == [("No markers here.", [])]
 
 
 def test_years_and_source_lists_are_not_markers() -> None:
-    assert parse_draft("Kosovo declared independence in [2008] [1].") == [
+    assert parsed("Kosovo declared independence in [2008] [1].") == [
         ("Kosovo declared independence in [2008].", [1])]
-    assert parse_draft("It rained [1]. See [2] for details.") == [("It rained.", [1, 2])]
-    assert parse_draft("It rained [[1]]. Source: [2].") == [("It rained.", [1, 2])]
-    assert parse_draft("It rained[^1].") == [("It rained.", [1])]
+    assert parsed("It rained [1]. See [2] for details.") == [("It rained.", [1, 2])]
+    assert parsed("It rained [[1]]. Source: [2].") == [("It rained.", [1, 2])]
+    assert parsed("It rained[^1].") == [("It rained.", [1])]

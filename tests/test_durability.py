@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import Embedder
 from qa.engine import QAEngine
 from qa.errors import StoreError
+from qa.index.embedding import Embedder
 from tests.conftest import SEEDS, free_port, make_settings
 from tests.invariants import check_invariants
 

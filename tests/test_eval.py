@@ -15,8 +15,8 @@ import pytest
 
 from eval import datasets, multihop, realtimeqa
 from eval.judge import OfflineJudge, agreement, build_judge, labelled_pairs
-from qa.embedding import Embedder
 from qa.engine import QAEngine
+from qa.index.embedding import Embedder
 from tests.conftest import ROOT, make_settings
 from tests.fake_llm import ScriptedLLM
 

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from qa.embedding import Embedder
 from qa.engine import QAEngine
+from qa.index.embedding import Embedder
 from tests import crashes
 from tests.conftest import SEEDS, free_port, live, make_settings
 from tests.fake_llm import ScriptedLLM, Step, reply_citing

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import Embedder
 from qa.engine import QAEngine
+from qa.index.embedding import Embedder
 from tests.conftest import SEEDS, live, make_settings
 
 KEY = "fuzz-test-key-7f3a"

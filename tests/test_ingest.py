@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import make_article
-from qa.embedding import Embedder
 from qa.engine import QAEngine
 from qa.errors import EmbedderMismatch, NotFound
+from qa.index.embedding import Embedder
+from qa.integrations.llama_index import as_llama_embedding
+from qa.sources.articles import make_article
 from tests.conftest import SEEDS, make_settings
 
 
@@ -74,7 +75,7 @@ def test_failures_are_reported_and_the_rest_ingested(engine: QAEngine, tmp_path:
 
 def test_a_store_refuses_another_embedder(tmp_path: Path, embedder: Embedder) -> None:
     QAEngine(make_settings(tmp_path), embedder=embedder).ingest([str(SEEDS)])
-    other = Embedder(embedder.model, "openai:text-embedding-3-small", None)
+    other = Embedder(as_llama_embedding(embedder), "openai:text-embedding-3-small", None)
     with pytest.raises(EmbedderMismatch, match="built with the embedder"):
         QAEngine(make_settings(tmp_path), embedder=other)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from qa.embedding import Embedder
+from qa.index.embedding import Embedder
+from qa.integrations.llama_index import as_llama_embedding
 from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 from qa.config import Settings
 from qa.engine import QAEngine
+from qa.integrations.llama_index import as_llama_embedding
 engine = QAEngine(Settings(_env_file=None, data_dir=Path({str(tmp_path)!r}), rate_limit=0))
 engine.retriever.warm()
 engine.ingest([{str(SEEDS)!r}])
@@ -35,7 +37,7 @@ print(sorted(m for m in sys.modules if m.startswith("llama_index")))
 
 def test_the_llamaindex_view_gives_the_same_vectors(embedder: Embedder) -> None:
     texts = ["Four people died in the shootout.", "Kosovo's prime minister spoke."]
-    model = embedder.model
+    model = as_llama_embedding(embedder)
     assert isinstance(model, BaseEmbedding)
     np.testing.assert_allclose(np.asarray(model.get_text_embedding_batch(texts)),
                                embedder.embed(texts), atol=1e-6)

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import Embedder
+from qa.check.support import SUPPORTED
 from qa.engine import QAEngine
 from qa.errors import UpstreamError
-from qa.models import Answer
-from qa.support import SUPPORTED
+from qa.index.embedding import Embedder
+from qa.types import Answer
 from tests.conftest import SEEDS, make_settings
 from tests.fake_llm import ScriptedLLM, Step, source_number
 from tests.fake_llm import reply_citing as reply
@@ -98,7 +98,7 @@ def test_a_refusal_from_the_llm_is_a_refusal(llm_engine: QAEngine, llm: Scripted
 
 
 def test_sources_are_delimited_data(llm_engine: QAEngine, llm: ScriptedLLM) -> None:
-    from qa.articles import make_article
+    from qa.sources.articles import make_article
 
     llm_engine.ingest_articles([make_article(
         title="Harbour", url="https://news.example/inj",

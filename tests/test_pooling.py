@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from qa.articles import make_article
-from qa.chunking import plan_passages
-from qa.embedding import Embedder
 from qa.engine import QAEngine
-from qa.models import Article
-from qa.pooling import ArticlePlan, LatePooler, decode_units, encode_units
+from qa.index.chunking import plan_passages
+from qa.index.embedding import Embedder
+from qa.index.pooling import ArticlePlan, LatePooler, decode_units, encode_units
+from qa.sources.articles import make_article
+from qa.types import Article
 from tests.conftest import SEEDS
 
 SENTENCES = [

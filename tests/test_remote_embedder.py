@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.embedding import build_embedder
 from qa.engine import QAEngine
 from qa.errors import EmbedderMismatch, UpstreamError
+from qa.index.embedding import build_embedder
 from tests.conftest import SEEDS, make_settings
 from tests.fake_llm import ScriptedLLM
 

@@ -7,10 +7,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from qa import retrieval
-from qa.articles import make_article
 from qa.engine import QAEngine
-from qa.terms import present_terms, terms
+from qa.index import keyword, retrieval
+from qa.sources.articles import make_article
+from qa.text.terms import present_terms, terms
 from tests.conftest import SEEDS
 
 
@@ -100,14 +100,14 @@ def test_a_service_answers_from_the_dense_index_while_a_large_first_index_builds
     monkeypatch.setattr(retrieval, "INLINE_REBUILD", 0)  # every store counts as large
     building = threading.Event()
     release = threading.Event()
-    real_build = retrieval._BM25Index.__init__
+    real_build = keyword.BM25Index.__init__
 
     def slow_build(index: object, store: object) -> None:  # holds the build until released
         building.set()
         release.wait(60)
         real_build(index, store)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(retrieval._BM25Index, "__init__", slow_build)
+    monkeypatch.setattr(keyword.BM25Index, "__init__", slow_build)
     engine.retriever.warm()  # returns at once: the build runs in the background
     assert building.wait(30) and engine.retriever._index() is None
     answer = engine.ask("How many people died in the shootout?")
@@ -138,7 +138,7 @@ def test_the_keyword_index_knows_which_articles_hold_a_word_as_reading_them_does
     engine.ingest_articles([make_article(
         title="Ferry", url="https://news.example/ferry",
         text="The Skagen ferry runs hourly to Oslo. Its crew of twelve sailed in Vučić's wake.")])
-    index = retrieval._BM25Index(engine.store)
+    index = keyword.BM25Index(engine.store)
     articles = engine.store.get_articles(engine.store.articles.get(include=[])["ids"])
     every = set().union(*(terms(a.text) for a in articles.values()))
     wanted = set(sorted(every)[::7]) | {"zanzibar", "vucic", "oslo"}

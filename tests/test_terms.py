@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.terms import present_terms, stem, terms, words
+from qa.text.terms import present_terms, stem, terms, words
 
 SEED_TEXT = next((Path(__file__).resolve().parents[1] / "seeds").iterdir()).read_text()
 

@@ -10,7 +10,7 @@ from api import sse
 from api.deps import Engine, JSONBody
 from api.ratelimit import RateLimit
 from api.schemas import AskRequest, ChatRequest, Health
-from qa.models import Answer
+from qa.types import Answer
 
 router = APIRouter(tags=["answers"])
 

@@ -22,9 +22,9 @@ from api.schemas import (
     Deleted,
     IngestResult,
 )
-from qa.articles import LoadFailure, article_from_record, parse_file_bytes
 from qa.errors import ArticleParseError, InvalidInput
-from qa.models import Article, IngestReport
+from qa.sources.articles import LoadFailure, article_from_record, parse_file_bytes
+from qa.types import Article, IngestReport
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
 

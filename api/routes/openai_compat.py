@@ -29,9 +29,9 @@ from api.schemas import (
     ModelList,
     OpenAIMessage,
 )
-from qa.citations import render_pieces
+from qa.engine import QAEngine
 from qa.errors import InvalidInput
-from qa.models import Answer
+from qa.types import Answer
 
 router = APIRouter(tags=["openai-compatible"])
 
@@ -71,7 +71,7 @@ async def chat_completions(body: ChatCompletionRequest,
 
     async def pieces() -> AsyncIterator[str]:
         yield chunk({"role": "assistant", "content": ""})
-        texts = [answer.answer] if answer.refused else render_pieces(answer.sentences)
+        texts = QAEngine.answer_pieces(answer)
         for i, text in enumerate(texts):
             yield chunk({"content": text if i == 0 else " " + text})
         if sources := _sources(answer):

@@ -10,39 +10,22 @@ reports someone as saying.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from qa.terms import (
-    capitalised_names,
-    contradicting_words,
-    has_negation,
-    missing_from,
-    names_in,
-    numbers,
-    plain_statements,
-    reports_speech,
-    terms,
-)
+from qa.text.contrast import contradicting_words, has_negation
+from qa.text.names import capitalised_names, missing_from, names_in
+from qa.text.numbers import numbers
+from qa.text.speech import plain_statements, reports_speech, strip_attribution
+from qa.text.terms import terms
 
 SUPPORTED = 0.74
 LEXICAL_WEIGHT = 0.6
 PLAIN_COVERAGE = 0.8
 """Share of a claim the evidence must state as its own (not as reported speech) for the
 claim to go unattributed."""
-_ATTRIBUTION = re.compile(
-    r"^\s*(according to [^,:]{1,120}[,:]|[^,:]{1,120}\b(said|says|claimed|claims|wrote|posted|"
-    r"stated|argued|alleged)( that)?[,:]?)\s*",
-    re.I,
-)
-
-
-def strip_attribution(claim: str) -> str:
-    """The claim without a leading "According to X," or "X said that": the attribution hedges
-    the claim; it is the claim itself that the evidence must hold."""
-    stripped = _ATTRIBUTION.sub("", claim, count=1)
-    return stripped if terms(stripped) else claim
 
 
 def lexical_coverage(claim: str, evidence: str) -> float:
@@ -60,6 +43,35 @@ def lexical_coverage(claim: str, evidence: str) -> float:
     return found / total
 
 
+def _speech_as_fact(claim: str, core: str, evidence: str) -> bool:
+    """The claim states as plain fact what the evidence only reports someone as saying."""
+    return (reports_speech(evidence) and core == claim and not reports_speech(claim)
+            and lexical_coverage(core, plain_statements(evidence)) < PLAIN_COVERAGE)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A rule that bounds the score: to ``limit``, or by ``factor``, when ``applies``."""
+
+    name: str
+    applies: Callable[[str, str, str], bool]
+    """Given the claim, the claim without its attribution, and the evidence."""
+    limit: float = 1.0
+    factor: float = 1.0
+
+
+CAPS = (
+    Cap("number the evidence lacks", lambda _, core, ev: bool(numbers(core) - numbers(ev)), 0.3),
+    Cap("name the evidence lacks",  # the attribution's names too
+        lambda claim, _, ev: bool(missing_from(names_in(claim), set(terms(ev)))), 0.45),
+    Cap("negation on one side only",
+        lambda _, core, ev: has_negation(core) != has_negation(ev), factor=0.75),
+    Cap("opposite word", lambda _, core, ev: bool(contradicting_words(core, ev)), 0.5),
+    Cap("reported speech stated as fact", _speech_as_fact, 0.6),
+)
+"""Applied in this order."""
+
+
 def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
                   evidence_vec: np.ndarray) -> float:
     """Support of ``claim`` by ``evidence`` in [0, 1], given both texts' unit vectors."""
@@ -67,15 +79,7 @@ def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
     lexical = lexical_coverage(core, evidence)
     cosine = max(0.0, float(np.dot(claim_vec, evidence_vec)))
     score = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * cosine
-    if numbers(core) - numbers(evidence):
-        score = min(score, 0.3)
-    if missing_from(names_in(claim), set(terms(evidence))):  # the attribution's names too
-        score = min(score, 0.45)
-    if has_negation(core) != has_negation(evidence):
-        score *= 0.75
-    if contradicting_words(core, evidence):  # "rose" where the evidence says "fell"
-        score = min(score, 0.5)
-    if (reports_speech(evidence) and core == claim and not reports_speech(claim)
-            and lexical_coverage(core, plain_statements(evidence)) < PLAIN_COVERAGE):
-        score = min(score, 0.6)  # what a source only says, stated as plain fact
+    for cap in CAPS:
+        if cap.applies(claim, core, evidence):
+            score = min(score, cap.limit) * cap.factor
     return round(min(1.0, score), 4)

@@ -3,8 +3,8 @@ wrapped in ``Embedder`` with the identity the store records, so a store built wi
 embedder is never queried with another.
 
 The remote one is LlamaIndex's ``OpenAIEmbedding``. The local one runs onnxruntime itself;
-``Embedder.model`` gives it to LlamaIndex pipelines as a ``BaseEmbedding``, built on first
-use, so a service that never needs one never imports LlamaIndex (88 MB of memory).
+``qa.integrations.llama_index.as_llama_embedding`` gives it to LlamaIndex pipelines as a
+``BaseEmbedding``, so a service that never needs one never imports LlamaIndex (88 MB).
 """
 
 from __future__ import annotations
@@ -186,15 +186,11 @@ class Embedder:
         self.identity = identity
         self._local = local
 
-    @cached_property
-    def model(self) -> BaseEmbedding:
-        """This embedder as a LlamaIndex ``BaseEmbedding`` (the local one's built now)."""
-        if self._model is not None:
-            return self._model
-        from qa.llama_embedding import LlamaIndexMiniLM
-
-        assert self._local is not None
-        return LlamaIndexMiniLM(self._local)
+    @property
+    def model(self) -> BaseEmbedding | None:
+        """The remote model (a LlamaIndex ``BaseEmbedding``); ``None`` for the local one,
+        which ``qa.integrations.llama_index.as_llama_embedding`` gives LlamaIndex."""
+        return self._model
 
     @property
     def local(self) -> MiniLMEmbedding | None:
@@ -219,7 +215,8 @@ class Embedder:
             local: np.ndarray = self._local.embed(texts)
             return local
         try:
-            rows = self.model.get_text_embedding_batch(list(texts))
+            assert self._model is not None
+            rows = self._model.get_text_embedding_batch(list(texts))
         except Exception as exc:  # the OpenAI client raises many types; all are upstream
             raise UpstreamError(f"embedding request failed: {exc}") from exc
         vectors = np.asarray(rows, dtype=np.float32)

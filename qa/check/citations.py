@@ -13,32 +13,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from qa.chunking import sentence_spans
-from qa.embedding import Embedder
-from qa.models import AnswerSentence, Article, Citation
-from qa.posts import post_author
-from qa.retrieval import Hit
-from qa.support import SUPPORTED, lexical_coverage, strip_attribution, support_score
-from qa.terms import missing_from, names_in, terms
+from qa.check.render import render_pieces
+from qa.check.support import SUPPORTED, lexical_coverage
+from qa.check.verifier import Verifier
+from qa.text.names import missing_from, names_in
+from qa.text.posts import post_author
+from qa.text.sentences import sentence_spans
+from qa.text.speech import strip_attribution
+from qa.text.terms import terms
+from qa.types import AnswerSentence, Article, Citation, Draft, Hit, Quote
 
 REFUSAL = "The articles do not answer this question."
 SHORTLIST = 8
-# Source numbers have at most three digits, so "[2008]" stays a year.
-_GROUP = r"\[\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*\]"
-_MARKER = re.compile(r"\s*(" + _GROUP + r")")
-_LEAD = re.compile(r"^(\s*" + _GROUP + r")+")
 _LEFTOVER = re.compile(r"\[(\s*\d[^\]\[]*)\]")
 _BARE_ATTRIBUTION = re.compile(r"according to (a post by |a social media post )?[^,“”]{1,100},?",
                                re.I)
-_EMPTY_ASIDE = re.compile(r"\s*\(\s*(?:see|cf\.?|sources?:?)?[\s,;]*\)", re.I)
-_SOURCE_LIST = re.compile(r"^((sources?|references?|citations?)\s*[:,.;]*|(see|cf\.?)( the)?"
-                          r"( sources?| articles?)?( for (more )?(details|information))?[.,;:]*)$",
-                          re.I)
-
-Draft = str | list[tuple[str, list[int]]]
-"""A draft: text with ``[n]`` markers (an LLM's), or sentences with their source numbers."""
 
 
 @dataclass
@@ -54,69 +43,35 @@ class _Candidate:
     source: int
     start: int
     end: int
-    text: str
-    byline: str = ""
-    """The byline of the quoted post the span sits in: who makes its claim."""
+    quote: Quote
+
+    @property
+    def text(self) -> str:
+        return self.quote.text
 
     @property
     def evidence(self) -> str:
-        return f"{self.text} {self.byline}" if self.byline else self.text
-
-
-def parse_draft(draft: str) -> list[tuple[str, list[int]]]:
-    """Sentences of a draft with the source numbers each one cites, markers removed.
-
-    A marker after a sentence's closing punctuation ("… people. [1]") belongs to it."""
-    text = draft.strip()
-    out: list[tuple[str, list[int]]] = []
-    for start, end in sentence_spans(text):
-        piece = text[start:end]
-        lead = _LEAD.match(piece)
-        if lead and out:
-            out[-1][1].extend(_numbers_in(lead.group(0)))
-            piece = piece[lead.end():]
-        cited = _numbers_in(piece)
-        clean = _EMPTY_ASIDE.sub("", _MARKER.sub("", piece).replace("[]", "")).strip()
-        clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
-        if clean and not _SOURCE_LIST.match(clean):
-            out.append((clean, cited))
-        elif out:
-            out[-1][1].extend(cited)
-    return out
-
-
-def _numbers_in(text: str) -> list[int]:
-    """Source numbers of every marker: ``[1]``, ``[1, 2]``, ``[1; 3]``, ``[2-4]``."""
-    numbers: list[int] = []
-    for group in _MARKER.findall(text):
-        for part in re.split(r"[,;]|\band\b", group.strip("[] ")):
-            bounds = [int(n) for n in re.findall(r"\d+", part)]
-            if len(bounds) == 2 and bounds[0] <= bounds[1] <= bounds[0] + 20:
-                numbers.extend(range(bounds[0], bounds[1] + 1))
-            else:
-                numbers.extend(bounds)
-    return numbers
+        return self.quote.evidence
 
 
 class CitationChecker:
     """Checks drafts against the numbered sources they were written from."""
 
-    def __init__(self, embedder: Embedder, threshold: float = SUPPORTED) -> None:
-        self.embedder = embedder
+    def __init__(self, verifier: Verifier, threshold: float = SUPPORTED) -> None:
+        self.verifier = verifier
         self.threshold = threshold
 
     def check(self, draft: Draft, hits: list[Hit], articles: dict[str, Article]) -> Checked:
-        parsed = parse_draft(draft) if isinstance(draft, str) else draft
-        if not parsed:
+        if not draft:
             return Checked(REFUSAL, True)
         candidates = self._candidates(hits, articles)
         citations: dict[tuple[str, int, int], Citation] = {}
         sentences: list[AnswerSentence] = []
-        for claim, cited in parsed:
-            chosen, support = self._support(claim, cited, candidates)
+        for sentence in draft:
+            chosen, support = self._support(sentence.text, sentence.sources, candidates)
             ids = [self._cite(candidates[c], hits, articles, citations) for c in chosen]
             # text in brackets that is not our marker ("[7]" inside a quote) must not read as one
-            shown = _LEFTOVER.sub(r"(\1)", claim)
+            shown = _LEFTOVER.sub(r"(\1)", sentence.text)
             sentences.append(AnswerSentence(text=shown, citations=list(dict.fromkeys(ids)),
                                             supported=bool(chosen), support=support))
         if not any(s.supported for s in sentences):
@@ -131,12 +86,12 @@ class CitationChecker:
             text = articles[hit.article_id].text
             spans = sentence_spans(text, hit.start, hit.end)
             for i, (start, end) in enumerate(spans):
-                out.append(_Candidate(number, start, end, text[start:end],
-                                      post_author(text, end, start) or ""))
+                out.append(_Candidate(number, start, end, Quote(
+                    text[start:end], post_author(text, end, start) or "")))
                 if i + 1 < len(spans):
                     pair_end = spans[i + 1][1]
-                    out.append(_Candidate(number, start, pair_end, text[start:pair_end],
-                                          post_author(text, pair_end, start) or ""))
+                    out.append(_Candidate(number, start, pair_end, Quote(
+                        text[start:pair_end], post_author(text, pair_end, start) or "")))
         return out
 
     def _support(self, claim: str, cited: list[int],
@@ -149,14 +104,13 @@ class CitationChecker:
         quoted = _verbatim(claim, candidates, pool)
         if quoted is not None:  # a quotation of the cited source supports itself
             return [quoted], 1.0
-        # Embed only the spans that share most words with the claim: the rest cannot win.
-        # The attribution ("According to X,") is checked by name, not by meaning.
+        # Ask the verifier only about the spans that share most words with the claim: the
+        # rest cannot win. The attribution ("According to X,") is checked by name.
         core = strip_attribution(claim)
         shortlist = sorted(pool, key=lambda i: lexical_coverage(core, candidates[i].evidence),
                            reverse=True)[:SHORTLIST]
-        vectors = self.embedder.embed([core] + [candidates[i].text for i in shortlist])
-        scores = {i: support_score(claim, candidates[i].evidence, vectors[0], vectors[k + 1])
-                  for k, i in enumerate(shortlist)}
+        found = self.verifier.score([(claim, [candidates[i].quote]) for i in shortlist])
+        scores = dict(zip(shortlist, found, strict=True))
         best_per_source: dict[int, int] = {}
         for i in shortlist:
             n = candidates[i].source
@@ -170,9 +124,8 @@ class CitationChecker:
             return ([ranked[0]], top) if top >= self.threshold else ([], top)
         support = top
         if len(ranked) > 1 and top < self.threshold:
-            together = " ".join(candidates[i].evidence for i in ranked)
-            joint_vec = _unit(np.sum([vectors[shortlist.index(i) + 1] for i in ranked], axis=0))
-            support = max(top, support_score(claim, together, vectors[0], joint_vec))
+            together = self.verifier.score([(claim, [candidates[i].quote for i in ranked])])
+            support = max(top, together[0])
         if support < self.threshold:
             return [], support
         # ALCE precision: a citation stays unless it alone adds nothing the others lack.
@@ -219,24 +172,3 @@ def _verbatim(claim: str, candidates: list[_Candidate], pool: list[int]) -> int 
 
 def _bare(text: str) -> str:
     return " ".join(text.split()).strip("“”\"' .!?…")
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
-
-
-def render_pieces(sentences: list[AnswerSentence]) -> list[str]:
-    """Each sentence with its markers, placed before its closing punctuation; the answer
-    text is these pieces joined by spaces."""
-    parts = []
-    for sentence in sentences:
-        text = sentence.text
-        if sentence.citations:
-            markers = "".join(f"[{n}]" for n in sentence.citations)
-            match = re.search(r"([.!?…]+[\"'”’)\]]*)$", text)
-            if match and not re.search(r"[\"'”’]", match.group(1)):
-                text = f"{text[: match.start()].rstrip()} {markers}{match.group(1)}"
-            else:
-                text = f"{text} {markers}"
-        parts.append(text)
-    return parts

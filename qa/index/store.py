@@ -19,8 +19,8 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import EmbedderMismatch, NotFound, StoreError
-from qa.models import Article, Passage
-from qa.pooling import StoredUnits, Units, decode_units, encode_units
+from qa.index.pooling import StoredUnits, Units, decode_units, encode_units
+from qa.types import Article, Passage
 
 Where = dict[str, Any]
 _COMPLETE: Where = {"complete": True}

@@ -12,23 +12,19 @@ ready, rather than holding its first question for minutes (740k passages: 3.5 mi
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
-import math
 import threading
 import time
-from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-import bm25s
 import numpy as np
 
-from qa.embedding import Embedder
-from qa.store import ArticleStore, Where, epoch
-from qa.terms import terms
+from qa.index.embedding import Embedder
+from qa.index.keyword import BM25Index
+from qa.index.store import ArticleStore, Where, epoch
+from qa.text.terms import terms
+from qa.types import NO_LEXICON, Hit, Lexicon
 
 RRF_K = 60
 INLINE_REBUILD = 50_000
@@ -40,140 +36,13 @@ RETRY_FAILED_REBUILD = 30.0
 log = logging.getLogger("articleqa.retrieval")
 
 
-class Lexicon(Protocol):
-    """What the keyword index tells the answerer about words (``_BM25Index``, or
-    ``NO_LEXICON`` while there is none)."""
-
-    def idf(self, term: str) -> float: ...
-
-    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
-                ) -> tuple[set[str], set[str]]: ...
-
-
-class _NoLexicon:
-    """Every word weighs the same and no article is known: the answerer reads them itself."""
-
-    def idf(self, term: str) -> float:
-        return 1.0
-
-    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
-                ) -> tuple[set[str], set[str]]:
-        return set(), set(article_ids)
-
-
-NO_LEXICON: Lexicon = _NoLexicon()
-
-
-@dataclass
-class Hit:
-    passage_id: str
-    article_id: str
-    start: int
-    end: int
-    text: str
-    score: float
-
-
-class _BM25Index:
-    """The bm25s matrix of every passage, which is also the store's inverted index: the
-    passages holding a term are a column of it (``held_by`` reads those)."""
-
-    def __init__(self, store: ArticleStore) -> None:
-        started = time.perf_counter()
-        self.generation = store.generation()
-        ids: list[str] = []
-        owners: list[str] = []
-        published = []
-        corpus = []
-        one: dict[str, str] = {}  # each distinct term held once, not once per occurrence
-        for pid, text, meta in store.iter_passages():
-            ids.append(pid)
-            owners.append(str(meta.get("article_id", "")))
-            published.append(float(meta["published_at"]) if "published_at" in meta else np.nan)
-            corpus.append([one.setdefault(t, t) for t in terms(text)] or ["__empty__"])
-        self.size = len(ids)
-        self.ids = np.array(ids, dtype=np.bytes_)  # a tenth of the memory of a list of str
-        self.published = np.asarray(published, dtype=np.float64)  # NaN: no date
-        # each article's passages: positions[first[a]:first[a + 1]] for the a-th of articles
-        owned_by = np.array([o.encode() for o in owners], dtype=np.bytes_)
-        self.articles, owner = np.unique(owned_by, return_inverse=True)
-        self.positions = np.argsort(owner, kind="stable").astype(np.int32)
-        self.first = np.searchsorted(owner[self.positions], np.arange(len(self.articles) + 1))
-        self.model = bm25s.BM25()
-        if corpus:
-            self.model.index(corpus, show_progress=False)
-        del corpus, ids, owners, owned_by, owner, published, one
-        _return_freed_memory()
-        self.seconds = time.perf_counter() - started
-
-    def _column(self, term: str) -> np.ndarray:
-        """The positions of the passages holding ``term``, ascending."""
-        token = self.model.vocab_dict.get(term) if self.size else None
-        indptr = self.model.scores["indptr"] if self.size else []
-        if token is None or token + 1 >= len(indptr):
-            return np.zeros(0, np.int32)
-        column: np.ndarray = self.model.scores["indices"][indptr[token]:indptr[token + 1]]
-        return column
-
-    def idf(self, term: str) -> float:
-        """BM25's inverse document frequency: rare words weigh more, common ones near 0."""
-        n, df = self.size, len(self._column(term))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
-                ) -> tuple[set[str], set[str]]:
-        """The ``wanted`` terms that some passage of these articles holds, and the articles
-        this index does not know (ingested since it was built): read from the terms'
-        columns, where stemming the articles' words took most of an extractive answer."""
-        keys = sorted(article_ids)
-        if not self.size:
-            return set(), set(keys)
-        encoded = np.array([k.encode() for k in keys], dtype=np.bytes_)
-        found = np.minimum(np.searchsorted(self.articles, encoded), len(self.articles) - 1)
-        known = found[self.articles[found] == encoded]
-        unknown = {k for k, e in zip(keys, self.articles[found] != encoded, strict=True) if e}
-        mine = np.sort(np.concatenate([np.zeros(0, np.int32)] + [
-            self.positions[self.first[a]:self.first[a + 1]] for a in known]))
-        held = set()
-        for term in wanted:
-            column = self._column(term)
-            at = np.searchsorted(column, mine)
-            if len(column) and bool((column[np.minimum(at, len(column) - 1)] == mine).any()):
-                held.add(term)
-        return held, unknown
-
-    def search(self, query_terms: list[str], n: int, mask: np.ndarray | None) -> list[int]:
-        """The positions of the ``n`` best-scoring passages holding a query term, best first.
-        Only those are ranked (bm25s would partition the scores of every passage: at 740k
-        passages that was most of a question's BM25 time)."""
-        known = self.model.get_tokens_ids(query_terms) if self.size else []
-        if not known:
-            return []
-        # bm25s's get_scores, summed column by column with a plain indexed add (a column
-        # holds a passage once): its np.add.at was a third of BM25's time at 740k passages
-        matrix = self.model.scores
-        scores = np.zeros(self.size, dtype=matrix["data"].dtype)
-        for token in known:
-            first, last = matrix["indptr"][token], matrix["indptr"][token + 1]
-            scores[matrix["indices"][first:last]] += matrix["data"][first:last]
-        if mask is not None:
-            scores *= mask
-        found = np.flatnonzero(scores > 0)
-        if len(found) > n:
-            found = found[np.argpartition(-scores[found], n - 1)[:n]]
-        return [int(i) for i in found[np.argsort(-scores[found], kind="stable")]]
-
-    def passage_id(self, position: int) -> str:
-        return bytes(self.ids[position]).decode()
-
-
 class HybridRetriever:
     """Dense + BM25 over the passages of one store, with published-date filters."""
 
     def __init__(self, store: ArticleStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
-        self._bm25: _BM25Index | None = None
+        self._bm25: BM25Index | None = None
         self._lock = threading.Lock()
         self._rebuilding = False
         self._next_rebuild = 0.0
@@ -195,7 +64,7 @@ class HybridRetriever:
         """False only while the first index of a large store is built in the background."""
         return self._bm25 is not None or not self._first_in_background
 
-    def _index(self) -> _BM25Index | None:
+    def _index(self) -> BM25Index | None:
         """The current index; ``None`` while a service builds a large store's first one."""
         generation = self.store.generation()
         with self._lock:
@@ -208,7 +77,7 @@ class HybridRetriever:
                 inline = not self._first_in_background or (
                     not self._rebuilding and self.store.count_passages() < INLINE_REBUILD)
             if inline:
-                self._bm25 = _BM25Index(self.store)
+                self._bm25 = BM25Index(self.store)
                 return self._bm25
             if not self._rebuilding and time.monotonic() >= self._next_rebuild:
                 self._rebuilding = True
@@ -221,7 +90,7 @@ class HybridRetriever:
 
     def _rebuild(self) -> None:
         try:
-            index = _BM25Index(self.store)
+            index = BM25Index(self.store)
         except Exception:  # the store went away (a Chroma server restarting): try later
             log.warning("rebuilding the BM25 index failed; the old one serves meanwhile",
                         exc_info=True)
@@ -266,13 +135,6 @@ class HybridRetriever:
                     int(found[pid][1]["end"]), found[pid][0], fused[pid])
                 for pid in best if pid in found and _in_range(found[pid][1], since, until)]
         return hits, index if index is not None else NO_LEXICON
-
-
-def _return_freed_memory() -> None:
-    """Give the heap the index build freed back to the system (glibc keeps it otherwise,
-    and the service's memory would stay at the build's peak)."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _in_range(meta: dict[str, Any], since: date | None, until: date | None) -> bool:

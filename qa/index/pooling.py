@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.chunking import Span
-from qa.embedding import MiniLMEmbedding, Tokens
-from qa.models import Article, Passage
+from qa.index.embedding import MiniLMEmbedding, Tokens
+from qa.types import Article, Passage, Span
 
 DIM = 384
 CACHE_WINDOWS = 2048

@@ -12,32 +12,36 @@ The threshold is calibrated by ``python -m eval.calibrate`` (seed and RealTimeQA
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa.chunking import sentence_spans
-from qa.embedding import Embedder
-from qa.models import Article
-from qa.pooling import StoredUnits
-from qa.posts import BYLINE, POST_LINK, post_author
-from qa.retrieval import NO_LEXICON, Hit, Lexicon
-from qa.terms import (
-    alias_stems,
-    capitalised_names,
-    missing_from,
-    numbers,
-    present_terms,
-    terms,
-    words,
+from qa.index.embedding import Embedder
+from qa.text.names import alias_stems, capitalised_names, missing_from
+from qa.text.numbers import numbers
+from qa.text.posts import BYLINE, POST_LINK, post_author
+from qa.text.sentences import sentence_spans
+from qa.text.terms import present_terms, terms, words
+from qa.text.wordlists import phrases, word_set
+from qa.types import (
+    NO_LEXICON,
+    Article,
+    Draft,
+    DraftSentence,
+    Evidence,
+    Hit,
+    Lexicon,
+    SentenceVectors,
 )
 
 ANSWER_THRESHOLD = 0.42
 EXTRA_MARGIN = 0.04
 MAX_SENTENCES = 3
 SHORTLIST = 16
-QUESTION_WORDS = frozenset(terms("many much kind sort type name happen happened did do does "
-                                 "tell give describe explain exactly"))
+QUESTION_WORDS = frozenset(terms(" ".join(word_set("question_words"))))
+_FOLLOW_UP = re.compile(r"\b(" + "|".join(sorted(word_set("follow_up")) + phrases(
+    "follow_up_phrases")) + r")\b", re.I)
 _UNKNOWN = re.compile(r"\b(not (been )?(specified|disclosed|known|confirmed|released|revealed)|"
                       r"unknown|unclear|unspecified|undisclosed)\b", re.I)
 _DATE = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|"
@@ -114,6 +118,7 @@ class ExtractiveAnswerer:
     """Writes drafts that quote article sentences verbatim, each with its ``[n]`` marker."""
 
     mode = "extractive"
+    model_name: str | None = None
 
     def __init__(self, embedder: Embedder, threshold: float = ANSWER_THRESHOLD) -> None:
         self.embedder = embedder
@@ -121,7 +126,7 @@ class ExtractiveAnswerer:
 
     def score(self, question: str, hits: list[Hit], articles: dict[str, Article],
               query_vec: np.ndarray, lexicon: Lexicon = NO_LEXICON,
-              units: dict[str, StoredUnits] | None = None) -> list[Scored]:
+              units: dict[str, SentenceVectors] | None = None) -> list[Scored]:
         """Every sentence of the retrieved passages, scored against the question, best first.
         ``lexicon`` weighs the question's words by their rarity in the corpus and tells which
         retrieved articles hold the question's names; ``units`` are the sentence vectors
@@ -205,12 +210,11 @@ class ExtractiveAnswerer:
         missing = missing_from(names, present)
         return len(missing) / len(names)
 
-    def draft(self, question: str, hits: list[Hit], articles: dict[str, Article],
-              query_vec: np.ndarray, lexicon: Lexicon = NO_LEXICON,
-              units: dict[str, StoredUnits] | None = None) -> list[tuple[str, list[int]]]:
+    def draft(self, evidence: Evidence) -> Draft:
         """Quoted sentences, each with the number of its source; empty when it must refuse.
         Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
-        ranked = self.score(question, hits, articles, query_vec, lexicon, units)
+        ranked = self.score(evidence.search, evidence.hits, evidence.articles, evidence.vector,
+                            evidence.lexicon, evidence.units)
         if not ranked or ranked[0].score < self.threshold:
             return []
         chosen = [ranked[0]]
@@ -223,7 +227,16 @@ class ExtractiveAnswerer:
                     _near_duplicate(other.text, c.text) for c in chosen):
                 continue
             chosen.append(other)
-        return [(_attributed(s), [s.number]) for s in chosen]
+        return [DraftSentence(_attributed(s), [s.number]) for s in chosen]
+
+    def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
+        """No text before the draft: the quotes are shown once checked."""
+        yield self.draft(evidence)
+
+    def condense(self, question: str, history: list[dict[str, str]]) -> str:
+        """A follow-up ("what did he say?") joined with the previous question."""
+        previous = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+        return f"{previous} {question}" if previous and _FOLLOW_UP.search(question) else question
 
 
 def _near_duplicate(a: str, b: str) -> bool:

@@ -1,5 +1,5 @@
 """The local embedder as a LlamaIndex ``BaseEmbedding``, for LlamaIndex pipelines
-(``VectorStoreIndex``, ``IngestionPipeline``): ``Embedder.model`` builds it on first use."""
+(``VectorStoreIndex``, ``IngestionPipeline``): ``as_llama_embedding``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from qa.embedding import MiniLMEmbedding
+from qa.index.embedding import Embedder, MiniLMEmbedding
 
 
 class LlamaIndexMiniLM(BaseEmbedding):
@@ -36,3 +36,12 @@ class LlamaIndexMiniLM(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return [[float(x) for x in row] for row in self._local.embed(texts)]
+
+
+def as_llama_embedding(embedder: Embedder) -> BaseEmbedding:
+    """``embedder`` as a LlamaIndex ``BaseEmbedding``: the remote model itself, or the
+    local one wrapped."""
+    if embedder.model is not None:
+        return embedder.model
+    assert embedder.local is not None
+    return LlamaIndexMiniLM(embedder.local)

@@ -9,7 +9,7 @@ left without its article record, and a crash costs at most one batch of embeddin
 (and the batch being written meanwhile: a writer thread takes Chroma's writes out of the
 embedding's way, one batch at a time).
 
-With the local model, vectors come from ``qa.pooling``: each stretch of text read once, the
+With the local model, vectors come from ``qa.index.pooling``: each stretch of text read once, the
 article record's vector its first passage's (which holds the standfirst), and every
 sentence's vector stored with the article for the extractive answerer.
 """
@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from qa.articles import LoadFailure
-from qa.chunking import plan_passages
-from qa.embedding import Embedder
-from qa.models import Article, IngestReport, Passage
-from qa.pooling import ArticlePlan, LatePooler, Units
-from qa.store import ArticleStore
+from qa.index.chunking import plan_passages
+from qa.index.embedding import Embedder
+from qa.index.pooling import ArticlePlan, LatePooler, Units
+from qa.index.store import ArticleStore
+from qa.sources.articles import LoadFailure
+from qa.types import Article, IngestReport, Passage
 
 Progress = Callable[[int, int], object]
 RECORDS_READ = 64

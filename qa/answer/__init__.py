@@ -1,0 +1,1 @@
+"""Answering: ``Answerer``s that draft sentences citing numbered sources, from the ``Evidence``."""

@@ -1,0 +1,25 @@
+"""An answer's text from its checked sentences: each with its markers, placed before its
+closing punctuation."""
+
+from __future__ import annotations
+
+import re
+
+from qa.types import AnswerSentence
+
+
+def render_pieces(sentences: list[AnswerSentence]) -> list[str]:
+    """Each sentence with its markers, placed before its closing punctuation; the answer
+    text is these pieces joined by spaces."""
+    parts = []
+    for sentence in sentences:
+        text = sentence.text
+        if sentence.citations:
+            markers = "".join(f"[{n}]" for n in sentence.citations)
+            match = re.search(r"([.!?…]+[\"'”’)\]]*)$", text)
+            if match and not re.search(r"[\"'”’]", match.group(1)):
+                text = f"{text[: match.start()].rstrip()} {markers}{match.group(1)}"
+            else:
+                text = f"{text} {markers}"
+        parts.append(text)
+    return parts

@@ -1,0 +1,1 @@
+"""Indexing: passages, vectors, the Chroma store, the keyword index, hybrid retrieval."""

@@ -1,0 +1,1 @@
+"""Integrations with other frameworks (LlamaIndex): our retrieval and answers in their types."""

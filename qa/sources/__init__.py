@@ -1,0 +1,1 @@
+"""Reading sources: files, folders and URLs into ``Article`` objects."""

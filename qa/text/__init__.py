@@ -1,0 +1,1 @@
+"""Text analysis every stage shares: words and stems, sentences, names, numbers, reported speech."""

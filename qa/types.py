@@ -1,0 +1,183 @@
+"""The objects that flow between the stages: articles and passages (read, indexed), the
+``Evidence`` a question gathers (retrieval), the ``Draft`` an answerer writes, and the
+``Answer`` contract (docs/DESIGN.md) the checks turn it into."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+Span = tuple[int, int]
+"""``(start, end)`` character offsets into an article's text."""
+
+
+class Article(BaseModel):
+    id: str
+    title: str
+    text: str
+    url: str | None = None
+    source: str | None = None
+    published_at: date | None = None
+    authors: list[str] = Field(default_factory=list)
+    origin: str | None = None
+    """Where the article was read from (a file path), so an edited file replaces its article."""
+
+
+class Passage(BaseModel):
+    id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+class Citation(BaseModel):
+    id: int
+    article_id: str
+    title: str
+    url: str | None
+    source: str | None
+    published_at: str | None
+    passage_id: str
+    start: int
+    end: int
+    quote: str
+
+
+class AnswerSentence(BaseModel):
+    text: str
+    citations: list[int]
+    supported: bool
+    support: float
+
+
+class RetrievedPassage(BaseModel):
+    passage_id: str
+    article_id: str
+    start: int
+    end: int
+    """The passage is ``text[start:end]`` of its article."""
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    refused: bool
+    mode: str
+    citations: list[Citation] = Field(default_factory=list)
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    retrieved: list[RetrievedPassage] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class IngestReport(BaseModel):
+    new: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    failed: list[dict[str, str]] = Field(default_factory=list)
+    passages: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": len(self.new),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "failed": len(self.failed),
+        }
+
+
+@dataclass
+class Hit:
+    """A retrieved passage: ``text`` is ``article.text[start:end]``."""
+
+    passage_id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class Lexicon(Protocol):
+    """What the keyword index tells an answerer about words."""
+
+    def idf(self, term: str) -> float: ...
+
+    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
+                ) -> tuple[set[str], set[str]]:
+        """The ``wanted`` terms some passage of these articles holds, and the articles the
+        index does not know (to be read directly)."""
+        ...
+
+
+class _NoLexicon:
+    """Every word weighs the same and no article is known: the answerer reads them itself."""
+
+    def idf(self, term: str) -> float:
+        return 1.0
+
+    def held_by(self, article_ids: Collection[str], wanted: Collection[str]
+                ) -> tuple[set[str], set[str]]:
+        return set(), set(article_ids)
+
+
+NO_LEXICON: Lexicon = _NoLexicon()
+
+
+class SentenceVectors(Protocol):
+    """The sentence vectors stored with an article at ingest."""
+
+    def vector(self, span: Span) -> np.ndarray | None: ...
+
+
+@dataclass
+class Evidence:
+    """A question with what retrieval found for it: what every ``Answerer`` drafts from."""
+
+    question: str
+    """As asked."""
+    search: str
+    """What was searched: the question, made to stand alone when a conversation preceded."""
+    hits: list[Hit]
+    """The numbered sources: source ``n`` is ``hits[n - 1]``."""
+    articles: dict[str, Article]
+    vector: np.ndarray
+    """The unit vector of ``search``."""
+    history: list[dict[str, str]] = field(default_factory=list)
+    lexicon: Lexicon = NO_LEXICON
+    units: dict[str, SentenceVectors] = field(default_factory=dict)
+
+    @property
+    def asked(self) -> str:
+        """What a language model is asked: the standalone question after a conversation."""
+        return self.search if self.history else self.question
+
+
+@dataclass
+class DraftSentence:
+    """One sentence of a draft answer, with the numbers of the sources it cites."""
+
+    text: str
+    sources: list[int] = field(default_factory=list)
+
+
+Draft = list[DraftSentence]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A span of evidence as a verifier reads it: its text, and the byline of the social
+    post it sits in (who makes its claim), if any."""
+
+    text: str
+    byline: str = ""
+
+    @property
+    def evidence(self) -> str:
+        return f"{self.text} {self.byline}" if self.byline else self.text
