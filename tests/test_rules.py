@@ -1,0 +1,66 @@
+"""A test per kept rule: each cap of the support check, each answer kind, the word lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer.extractive import _answer_kind
+from qa.check.support import CAPS
+from qa.text.contrast import contradicting_words, has_negation
+from qa.text.names import missing_from, names_in
+from qa.text.numbers import numbers
+from qa.text.speech import reports_speech, strip_attribution
+from qa.text.terms import terms
+
+EVIDENCE = "Four people died in the shootout in Zvecan on Sunday, police said."
+
+
+@pytest.mark.parametrize(("cap", "claim", "evidence"), [
+    ("number the evidence lacks", "Twelve people died in the shootout.", EVIDENCE),
+    ("name the evidence lacks", "Four people died in the shootout in Paris.", EVIDENCE),
+    ("negation on one side only", "Four people did not die in the shootout.",
+     "Four people died in the shootout."),
+    ("opposite word", "The death toll rose.", "The death toll fell."),
+    ("reported speech stated as fact", "Four people died in the shootout.", EVIDENCE),
+])
+def test_each_cap_applies_to_its_case_and_not_to_a_plain_match(cap: str, claim: str,
+                                                               evidence: str) -> None:
+    rule = next(c for c in CAPS if c.name == cap)
+    assert rule.applies(claim, strip_attribution(claim), evidence)
+    plain = "Police said four people died in the shootout in Zvecan on Sunday."
+    assert not rule.applies(plain, strip_attribution(plain), EVIDENCE)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many people died?", "number"), ("How much did it cost?", "number"),
+    ("What percentage voted?", "number"), ("When did it happen?", "date"),
+    ("What year was it founded?", "date"), ("Who leads Kosovo?", "person"),
+    ("Whose car was it?", "person"), ("Where did the clash happen?", "place"),
+    ("In which country is Zvecan?", "place"), ("Why did NATO act?", "other"),
+])
+def test_answer_kinds(question: str, kind: str) -> None:
+    assert _answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("sixty people", {"60"}), ("four people", {"4"}), ("twenty-one", {"21"}),
+    ("one hundred and five", {"105"}), ("1,200 troops", {"1200"}), ("a dozen", {"12"}),
+    ("twice", {"2"}), ("the fourth day", set()), ("once a year", set()),
+])
+def test_numbers_in_digits_and_words(text: str, found: set[str]) -> None:
+    assert numbers(text) == found
+
+
+@pytest.mark.parametrize("verb", ["said", "stated", "posted", "claimed", "argued", "alleged"])
+def test_one_list_of_reporting_verbs(verb: str) -> None:
+    claim = f"The minister {verb} that four people died."
+    assert reports_speech(claim)
+    assert strip_attribution(claim) == "four people died."
+
+
+def test_negation_opposites_and_aliases() -> None:
+    assert has_negation("They never came") and has_negation("It didn't") and not has_negation("Go")
+    assert contradicting_words("Prices rose", "Prices fell") == {"rose"}
+    assert not contradicting_words("Prices rose", "Prices rose and fell")
+    assert not missing_from(names_in("The US said"), set(terms("the United States said")))
+    assert missing_from(names_in("Paris said"), set(terms("London said")))
