@@ -78,6 +78,11 @@ class QAEngine:
         draft = self.answerer.draft(evidence) if evidence.hits else []
         return self._end(evidence, draft, started, retrieved, since, until)
 
+    def retrieve(self, question: str, top_k: int | None = None, since: date | None = None,
+                 until: date | None = None) -> Evidence:
+        """The passages (and their articles) an answer to ``question`` would be drafted from."""
+        return self._gather(question, None, top_k, since, until)[0]
+
     def chat(self, messages: list[dict[str, str]], top_k: int | None = None) -> Answer:
         """Answer the last user message, reading earlier turns as the conversation."""
         question, history = _split_messages(messages, self.settings.max_question_chars)

@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 from qa.config import Settings
 from qa.engine import QAEngine
-from qa.integrations.llama_index import as_llama_embedding
 engine = QAEngine(Settings(_env_file=None, data_dir=Path({str(tmp_path)!r}), rate_limit=0))
-engine.retriever.warm()
+engine.warm()
 engine.ingest([{str(SEEDS)!r}])
 assert not engine.ask("How many people died in the shootout?").refused
 print(sorted(m for m in sys.modules if m.startswith("llama_index")))
@@ -43,3 +42,27 @@ def test_the_llamaindex_view_gives_the_same_vectors(embedder: Embedder) -> None:
                                embedder.embed(texts), atol=1e-6)
     np.testing.assert_allclose(model.get_query_embedding(texts[0]),
                                embedder.embed_one(texts[0]), atol=1e-6)
+
+
+def test_llamaindex_retriever_and_query_engine_over_a_real_store(tmp_path: Path,
+                                                                 embedder: Embedder) -> None:
+    from qa.engine import QAEngine
+    from qa.integrations.llama_index import ArticleRetriever, CheckedQueryEngine
+    from tests.conftest import make_settings
+
+    engine = QAEngine(make_settings(tmp_path / "store"), embedder=embedder)
+    engine.ingest([str(SEEDS)])
+    nodes = ArticleRetriever(engine, top_k=3).retrieve("How many people died in the shootout?")
+    assert 0 < len(nodes) <= 3
+    for found in nodes:
+        article = engine.get_article(found.node.metadata["article_id"])
+        node = found.node
+        assert article.text[node.start_char_idx:node.end_char_idx] == node.get_content()
+    response = CheckedQueryEngine(engine).query("How many people died in the shootout?")
+    answer = response.metadata["answer"]
+    assert str(response) == answer["answer"] and not answer["refused"]
+    assert len(response.source_nodes) == len(answer["citations"]) > 0
+    for cited in response.source_nodes:
+        article = engine.get_article(cited.node.metadata["article_id"])
+        node = cited.node
+        assert article.text[node.start_char_idx:node.end_char_idx] == node.get_content()

@@ -22,7 +22,8 @@ import numpy as np
 
 from qa.index.embedding import Embedder
 from qa.index.keyword import BM25Index
-from qa.index.store import ArticleStore, Where, epoch
+from qa.index.records import epoch
+from qa.index.store import ArticleStore, Where
 from qa.text.terms import terms
 from qa.types import NO_LEXICON, Hit, Lexicon
 

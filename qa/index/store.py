@@ -8,10 +8,8 @@ Embedded ``PersistentClient`` by default, ``HttpClient`` when a Chroma host is s
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -20,14 +18,11 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import EmbedderMismatch, NotFound, StoreError
 from qa.index.pooling import StoredUnits, Units, decode_units, encode_units
+from qa.index.records import article_from, article_meta, passage_meta, summary
 from qa.types import Article, Passage
 
 Where = dict[str, Any]
 _COMPLETE: Where = {"complete": True}
-
-
-def epoch(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
 def _client(settings: Settings) -> Any:
@@ -152,7 +147,7 @@ class ArticleStore:
         got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"] or not (got["metadatas"][0] or {}).get("complete"):
             raise NotFound(f"no article with id {article_id!r}")
-        return _article(got["ids"][0], got["metadatas"][0], got["documents"][0])
+        return article_from(got["ids"][0], got["metadatas"][0], got["documents"][0])
 
     def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
         """The complete articles among ``ids`` (one being re-ingested is left out)."""
@@ -169,7 +164,7 @@ class ArticleStore:
         for i, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
             if not (meta or {}).get("complete"):
                 continue
-            articles[i] = _article(i, meta, text)
+            articles[i] = article_from(i, meta, text)
             found = decode_units(dict(meta or {}))
             if found is not None:
                 units[i] = found
@@ -178,7 +173,7 @@ class ArticleStore:
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         got = self.articles.get(where=_COMPLETE, include=["metadatas"], limit=limit,
                                 offset=offset)
-        return [_summary(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        return [summary(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def iter_passages(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every passage as ``(id, text, metadata)``, read in pages."""
@@ -218,7 +213,7 @@ class ArticleStore:
                 ids=[p.id for p in chunk],
                 documents=[p.text for p in chunk],
                 embeddings=vectors[first:first + self.max_batch].tolist(),
-                metadatas=[_passage_meta(p, articles[p.article_id]) for p in chunk],
+                metadatas=[passage_meta(p, articles[p.article_id]) for p in chunk],
             )
         self._bump()
 
@@ -236,7 +231,7 @@ class ArticleStore:
                 ids=[a.id for a in chunk],
                 documents=[a.text for a in chunk],
                 embeddings=vectors[first:first + self.max_batch].tolist(),
-                metadatas=[_article_meta(a, text_hashes[a.id], passage_counts[a.id]) |
+                metadatas=[article_meta(a, text_hashes[a.id], passage_counts[a.id]) |
                            (encode_units(units[first + k]) if units else no_units) |
                            {"complete": complete} for k, a in enumerate(chunk)],
             )
@@ -273,47 +268,3 @@ class ArticleStore:
 _PENDING_PREFIX = "pending:"
 _PENDING_LISTED = "pending-listed"
 """Marks a store whose incomplete ids are all listed (stores before the list get one)."""
-
-
-def _passage_meta(passage: Passage, article: Article) -> dict[str, Any]:
-    meta: dict[str, Any] = {"article_id": passage.article_id, "start": passage.start,
-                            "end": passage.end}
-    if article.published_at:
-        meta["published_at"] = epoch(article.published_at)
-    return meta
-
-
-def _article_meta(article: Article, text_hash: str, passages: int) -> dict[str, Any]:
-    """Every key, always: Chroma merges the metadata of an upsert into the old record's, so a
-    field the new version lacks must be written as empty, not left out."""
-    return {
-        "title": article.title,
-        "text_hash": text_hash,
-        "passages": passages,
-        "authors": json.dumps(article.authors),
-        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "url": article.url or "",
-        "source": article.source or "",
-        "origin": article.origin or "",
-        "published_date": article.published_at.isoformat() if article.published_at else "",
-    }
-
-
-def _article(article_id: str, meta: Any, text: Any) -> Article:
-    meta = dict(meta or {})
-    published = meta.get("published_date")
-    return Article(
-        id=article_id, title=str(meta.get("title", "")), text=str(text or ""),
-        url=meta.get("url") or None, source=meta.get("source") or None,
-        published_at=date.fromisoformat(published) if published else None,
-        authors=json.loads(meta.get("authors") or "[]"), origin=meta.get("origin") or None,
-    )
-
-
-def _summary(article_id: str, meta: Any) -> dict[str, Any]:
-    meta = dict(meta or {})
-    return {
-        "id": article_id, "title": meta.get("title", ""), "url": meta.get("url") or None,
-        "source": meta.get("source") or None, "published_at": meta.get("published_date") or None,
-        "authors": json.loads(meta.get("authors") or "[]"), "passages": meta.get("passages", 0),
-    }
