@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from qa.answer.answerer import Answerer, build_answerer
 from qa.check.citations import REFUSAL, Checked, CitationChecker
@@ -22,6 +23,9 @@ from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
 from qa.types import Answer, Article, Draft, Evidence, IngestReport, Quote
 from qa.types import RetrievedPassage as Retrieved
+
+if TYPE_CHECKING:
+    from qa.answer.openai_chat import OpenAIChat
 
 MAX_TOP_K = 50
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: not valid Unicode text
@@ -167,11 +171,16 @@ class QAEngine:
 
     def complete(self, prompt: str) -> str:
         """The configured language model's reply to one message (the harness's LLM judge)."""
+        return self._chat_model.chat([{"role": "user", "content": prompt}])
+
+    @cached_property
+    def _chat_model(self) -> OpenAIChat:
+        """One client for every ``complete`` (the judge calls it once a labelled pair)."""
         from qa.answer.openai_chat import OpenAIChat
 
         if not self.settings.llm_configured():
             raise InvalidInput("no LLM is configured: set QA_LLM_BASE_URL and QA_LLM_MODEL")
-        return OpenAIChat(self.settings).chat([{"role": "user", "content": prompt}])
+        return OpenAIChat(self.settings)
 
     # -- articles ------------------------------------------------------------------------
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@
     ├── StoreError            Chroma unreachable or inconsistent
     │   └── EmbedderMismatch  the store was built with another embedder
     └── UpstreamError         the LLM or remote embedder failed (timeout, 5xx, bad reply)
+        ├── MalformedReply    it answered, but not with a chat reply's shape
         └── UpstreamBusy      it is rate limiting us (HTTP 429): try again after a while
 """
 
@@ -43,6 +44,10 @@ class EmbedderMismatch(StoreError):
 
 
 class UpstreamError(QAError):
+    pass
+
+
+class MalformedReply(UpstreamError):
     pass
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from qa.answer.markers import parse_draft
 from qa.answer.prompts import load_prompt
+from qa.errors import MalformedReply
 from qa.types import Article, Draft, Evidence, Hit
 
 _MARKER_LIKE = re.compile(r"\[(\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*)\]")
@@ -89,5 +90,8 @@ class LLMAnswerer:
         lines = [f"{t['role']}: {t['content']}" for t in history[-6:]
                  if t.get("role") in {"user", "assistant"}]
         prompt = load_prompt("condense").format(history="\n".join(lines), question=question)
-        rewritten = self.model.chat([{"role": "user", "content": prompt}]).strip()
+        try:
+            rewritten = self.model.chat([{"role": "user", "content": prompt}]).strip()
+        except MalformedReply:  # the question as asked still searches
+            return question
         return rewritten.splitlines()[0].strip() if rewritten else question

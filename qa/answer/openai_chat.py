@@ -17,7 +17,7 @@ import httpx
 import openai
 
 from qa.config import Settings
-from qa.errors import UpstreamBusy, UpstreamError
+from qa.errors import MalformedReply, UpstreamBusy, UpstreamError
 
 MAX_RETRY_WAIT = 5.0
 """Longest ``Retry-After`` (seconds) the client waits out before retrying; the ``openai``
@@ -52,7 +52,7 @@ class OpenAIChat:
         try:
             return str(reply.choices[0].message.content or "")
         except (AttributeError, IndexError, TypeError) as exc:
-            raise UpstreamError(f"the LLM at {self.base_url} sent a malformed reply") from exc
+            raise MalformedReply(f"the LLM at {self.base_url} sent a malformed reply") from exc
 
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """The reply as text deltas, as the model writes it."""
