@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser run test lint clean
+.PHONY: install model model-small browser run test lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -16,8 +16,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The local language models, checked against their official sha256 (instant once installed).
+model: install
+	$(BIN)/articleqa model install qwen2.5-coder-1.5b-instruct
+
+model-small: install
+	$(BIN)/articleqa model install qwen2.5-coder-0.5b-instruct
+
 # `serve` ingests seeds/ when the store is empty; Ctrl-C stops it.
-run: install
+run: install model
 	$(BIN)/articleqa serve
 
 # The browser tests drive Debian's Chromium; installed here when missing (as root).
@@ -32,8 +39,9 @@ browser:
 		fi; \
 	fi
 
-test: install browser
-	$(BIN)/python -m pytest
+# The real-model tests run the small model; here its absence fails them instead of skipping.
+test: install browser model-small
+	QA_REQUIRE_LOCAL_MODEL=1 $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check qa api eval tests bench

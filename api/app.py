@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
         _size_thread_pool(settings, app.state.engine.mode)
         app.state.engine.warm()
         yield
+        app.state.engine.close()
 
     app = FastAPIOffline(
         title="articleqa", version=qa.__version__, lifespan=lifespan,

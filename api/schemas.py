@@ -61,6 +61,11 @@ class Health(BaseModel):
     articles: int
     passages: int
     mode: str
+    model: str | None = Field(
+        None, description="The language model that writes answers (null in extractive mode).")
+    model_runtime: Literal["local", "remote"] | None = Field(
+        None, description="\"local\": run in this process by llama.cpp; \"remote\": an "
+        "OpenAI-compatible server.")
     embedder: str
     keyword_index: Literal["ready", "building"] = Field(
         "ready", description="\"building\" while a large store's BM25 index is built after "

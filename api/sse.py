@@ -10,8 +10,10 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import classify, error_body, log
 
@@ -28,7 +30,21 @@ def event(name: str | None, data: Any) -> str:
 async def first_then_rest(items: Iterator[T]) -> tuple[T | None, AsyncIterator[T]]:
     """The first item (computed now, in a thread: its errors propagate) and the rest."""
     first = await run_in_threadpool(next, items, _END)
-    return (None if first is _END else first), iterate_in_threadpool(items)  # type: ignore[return-value]
+    return (None if first is _END else first), _rest(items)  # type: ignore[return-value]
+
+
+async def _rest(items: Iterator[T]) -> AsyncIterator[T]:
+    """The remaining items, each pulled in a thread. When the stream ends early (the client
+    went away and the response was cancelled), the generator is closed, which stops the
+    work behind it (a language model's generation) instead of leaving it running."""
+    try:
+        while (item := await run_in_threadpool(next, items, _END)) is not _END:
+            yield item  # type: ignore[misc]
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
 
 
 def stream(first: T | None, rest: AsyncIterator[T],

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from eval.metrics import bootstrap_ci
-from qa.answer.prompts import load_prompt
 from qa.engine import QAEngine
+from qa.prompts import load_prompt
 
 LABELLED = Path(__file__).resolve().parent / "labelled"
 

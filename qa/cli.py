@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     delete = verbs.add_parser("delete")
     delete.add_argument("id")
     delete.add_argument("--json", action="store_true")
+    from qa.models import commands as model
+
+    model.add_arguments(sub.add_parser("model", help=model.HELP))
     for name, command in _plugins().items():
         command.add_arguments(sub.add_parser(name, help=command.HELP))
     return parser
@@ -73,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
+        if args.command == "model":
+            from qa.models import commands as model
+
+            return model.run(settings, args)
         if args.command in (plugins := _plugins()):
             return int(plugins[args.command].run(settings, args))
         from qa.engine import QAEngine

@@ -12,6 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _PLACEHOLDERS = {"changeme", "change-me", "changethis", "your-api-key", "sk-...", "xxx"}
 
 
+def default_models_dir() -> Path:
+    """``$XDG_CACHE_HOME/articleqa/models`` (``~/.cache/articleqa/models``)."""
+    cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache_home) / "articleqa" / "models"
+
+
 class Settings(BaseSettings):
     """Everything articleqa can be configured with."""
 
@@ -27,14 +33,42 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(
         None, description="Base URL for the openai embedder (default: QA_LLM_BASE_URL)."
     )
-    answerer: Literal["auto", "extractive", "llm"] = Field(
-        "auto", description="auto = llm when an LLM is configured, else extractive."
+    answerer: Literal["auto", "extractive", "llm", "local"] = Field(
+        "auto", description="llm = an OpenAI-compatible server; local = a GGUF model run "
+        "in-process; auto = llm when a server is configured, else local when a model is "
+        "installed (or QA_LLM_MODEL_PATH set), else extractive."
     )
-    verifier: Literal["heuristic"] = Field(
-        "heuristic", description="How each answer sentence's support is scored.")
+    verifier: Literal["auto", "heuristic", "model"] = Field(
+        "auto", description="How each answer sentence's support is scored: heuristic = the "
+        "rules; model = the rules, with the answerer's language model asked where they are "
+        "unsure; auto = model when a language model answers, else heuristic.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible server base URL.")
     llm_model: str | None = Field(None, description="Model name on that server.")
     llm_api_key: str | None = Field(None, description="API key; falls back to OPENAI_API_KEY.")
+    local_model: str | None = Field(
+        None, description="Catalogue model the local answerer runs (`articleqa model list`); "
+        "unset = the catalogue's default if installed, else any installed one.")
+    llm_model_path: Path | None = Field(
+        None, description="Any GGUF model file for the local answerer (instead of a "
+        "catalogue model).")
+    models_dir: Path = Field(
+        default_factory=default_models_dir, description="Where `articleqa model install` "
+        "puts catalogue models (default ~/.cache/articleqa/models).")
+    llm_max_tokens: int = Field(
+        200, ge=16, le=8192, description="Most tokens the LLM may write for one answer.")
+    llm_deadline: float = Field(
+        60.0, gt=0, description="Seconds after which a local model's answer is stopped "
+        "(what it wrote by then is checked as the draft).")
+    llm_queue: int = Field(
+        8, ge=0, description="Questions that may wait for the local model while it answers "
+        "another; above it the API answers 503 upstream_busy with Retry-After.")
+    llm_evidence_chars: int = Field(
+        1200, ge=200, description="Characters of evidence a local model reads: the best "
+        "sentences of the retrieved passages, with their neighbours (a remote LLM reads the "
+        "whole passages).")
+    llm_threads: int = Field(0, ge=0, description="CPU threads of the local model; 0 = all cores.")
+    llm_context: int = Field(
+        4096, ge=512, description="Context window (tokens) of the local model.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
     llm_max_retries: int = Field(1, ge=0, description="Retries on LLM connection errors.")
     ingest_batch: int = Field(
@@ -89,8 +123,3 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """An LLM counts as configured when a model is named, or a base URL or key is set."""
         return bool(self.llm_model or self.llm_base_url or self.resolved_llm_api_key())
-
-    def answerer_mode(self) -> Literal["extractive", "llm"]:
-        if self.answerer == "auto":
-            return "llm" if self.llm_configured() else "extractive"
-        return self.answerer

@@ -45,7 +45,8 @@ class QAEngine:
         self.store = ArticleStore(settings, self.embedder.identity)
         self.retriever = HybridRetriever(self.store, self.embedder)
         self.answerer = answerer or build_answerer(settings, self.embedder)
-        self.verifier = verifier or build_verifier(settings, self.embedder)
+        self.verifier = verifier or build_verifier(settings, self.embedder,
+                                                   getattr(self.answerer, "model", None))
         self.checker = CitationChecker(self.verifier, settings.support_threshold)
         self._ingesting = threading.Lock()
 
@@ -54,8 +55,14 @@ class QAEngine:
         return self.answerer.mode
 
     def warm(self) -> None:
-        """Get ready to serve: build the keyword index (in the background for a large store)."""
+        """Get ready to serve: build the keyword index (in the background for a large store)
+        and load the answerer's model, if it runs one."""
         self.retriever.warm()
+        self.answerer.warm()
+
+    def close(self) -> None:
+        """The process is stopping: running generations end soon, new ones are refused."""
+        self.answerer.close()
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, sources: Iterable[str],
@@ -79,7 +86,7 @@ class QAEngine:
         """Answer ``question`` from the stored articles, with checked citations."""
         evidence, started = self._gather(question, history, top_k, since, until)
         retrieved = time.perf_counter()
-        draft = self.answerer.draft(evidence) if evidence.hits else []
+        draft = self.answerer.draft(evidence) if evidence.hits else Draft()
         return self._end(evidence, draft, started, retrieved, since, until)
 
     def retrieve(self, question: str, top_k: int | None = None, since: date | None = None,
@@ -101,7 +108,7 @@ class QAEngine:
         question, history = _split_messages(messages, self.settings.max_question_chars)
         evidence, started = self._gather(question, history, top_k, None, None)
         retrieved = time.perf_counter()
-        draft: Draft = []
+        draft = Draft()
         streamed = False
         for item in self.answerer.stream(evidence) if evidence.hits else ():
             if isinstance(item, str):
@@ -151,6 +158,7 @@ class QAEngine:
                        for h in evidence.hits],
             timings_ms={"retrieve": _ms(retrieved - started),
                         "answer": _ms(done - retrieved), "total": _ms(done - started)},
+            usage=draft.usage,
         )
 
     def explain(self, question: str, top_k: int | None = None) -> list[dict[str, Any]]:
@@ -201,6 +209,7 @@ class QAEngine:
     def stats(self) -> dict[str, Any]:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
                 "mode": self.mode, "model": self.answerer.model_name,
+                "model_runtime": getattr(self.answerer, "model_runtime", None),
                 "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
 

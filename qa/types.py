@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -65,6 +65,17 @@ class RetrievedPassage(BaseModel):
     score: float
 
 
+class Usage(BaseModel):
+    """What one answer cost the language model, as it reported it."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens it did not read again (a cached prefix, such as the system prompt)."""
+    stopped: str | None = None
+    """Why it stopped early, if it did: ``length`` (the token bound) or ``deadline``."""
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -74,6 +85,8 @@ class Answer(BaseModel):
     sentences: list[AnswerSentence] = Field(default_factory=list)
     retrieved: list[RetrievedPassage] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    usage: Usage | None = None
+    """The language model's cost, when one wrote the draft."""
 
 
 class IngestReport(BaseModel):
@@ -167,7 +180,12 @@ class DraftSentence:
     sources: list[int] = field(default_factory=list)
 
 
-Draft = list[DraftSentence]
+class Draft(list[DraftSentence]):
+    """A draft answer: its sentences, and what writing it cost (``None``: no model wrote it)."""
+
+    def __init__(self, sentences: Iterable[DraftSentence] = (), usage: Usage | None = None):
+        super().__init__(sentences)
+        self.usage = usage
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tests.fake_llm import ScriptedLLM, start
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+NO_MODELS = ROOT / ".no-models-in-tests"
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +35,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("QA_") or key == "OPENAI_API_KEY":
             monkeypatch.delenv(key)
+    # An installed local model must not turn every test's answerer (auto) into it: the
+    # local-model tests name their model directory themselves.
+    monkeypatch.setenv("QA_MODELS_DIR", str(NO_MODELS))
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +49,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings over ``data_dir``. The per-client rate limit is off unless a test sets it:
     every test client is 127.0.0.1, and only tests/test_security.py is about the limit."""
     overrides.setdefault("rate_limit", 0)
+    overrides.setdefault("models_dir", NO_MODELS)  # module fixtures start before _clean_env
     return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+NO_MODELS = ROOT / ".no-models-in-tests"
 
 
 @dataclass
@@ -62,6 +63,7 @@ def synthetic_corpus(path: Path, count: int) -> None:
 
 def start_ingest(data_dir: Path, corpus: Path, batch: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     env.update(QA_DATA_DIR=str(data_dir), QA_INGEST_BATCH=str(batch),
                PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
     return subprocess.Popen([sys.executable, "-m", "tests.crashes", str(data_dir), str(corpus)],

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import NO_MODELS, ROOT, SEEDS
 
 
 def run(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     env.update(QA_DATA_DIR=str(data_dir), PYTHONWARNINGS="ignore")
     proc = subprocess.run([sys.executable, "-m", "qa.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -41,7 +42,7 @@ def test_ask_json_follows_the_contract(store: Path) -> None:
     shown = json.loads(run(store, "articles", "show", citation["article_id"], "--json").stdout)
     assert shown["text"][citation["start"]:citation["end"]] == citation["quote"]
     assert set(answer) == {"question", "answer", "refused", "mode", "citations", "sentences",
-                           "retrieved", "timings_ms"}
+                           "retrieved", "timings_ms", "usage"}
 
 
 def test_ask_prints_the_answer_and_its_sources(store: Path) -> None:
@@ -89,6 +90,7 @@ def test_a_bad_date_is_a_usage_error(store: Path) -> None:
 
 def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     env.update(QA_DATA_DIR=str(tmp_path), QA_TOP_K="lots")
     proc = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "hi"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -98,6 +100,7 @@ def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
 
 def test_chat_answers_follow_ups(store: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     env.update(QA_DATA_DIR=str(store))
     proc = subprocess.run(
         [sys.executable, "-m", "qa.cli", "chat"], cwd=ROOT, env=env, capture_output=True,

@@ -17,7 +17,7 @@ from eval import datasets, multihop, realtimeqa
 from eval.judge import OfflineJudge, agreement, build_judge, labelled_pairs
 from qa.engine import QAEngine
 from qa.index.embedding import Embedder
-from tests.conftest import ROOT, make_settings
+from tests.conftest import NO_MODELS, ROOT, make_settings
 from tests.fake_llm import ScriptedLLM
 
 FLOORS = ["retrieval_hit@1=0.7", "retrieval_mrr=0.8", "answer_cites_gold=0.55",
@@ -29,6 +29,7 @@ no test here: the seed article has fewer passages than the answerer is given.)""
 
 def evaluate(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     return subprocess.run([sys.executable, "-m", "qa.cli", "eval", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
 

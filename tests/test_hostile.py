@@ -16,8 +16,8 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from qa.answer.prompts import load_prompt
 from qa.engine import QAEngine
+from qa.prompts import load_prompt
 from qa.sources.articles import LoadFailure, make_article, read_sources
 from tests.browser import chromium
 from tests.conftest import ROOT

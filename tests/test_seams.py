@@ -28,11 +28,11 @@ class FirstSentenceAnswerer:
     def draft(self, evidence: Evidence) -> Draft:
         self.seen.append(evidence)
         if self.claim:
-            return [DraftSentence(self.claim, [1])]
+            return Draft([DraftSentence(self.claim, [1])])
         hit = evidence.hits[0]
         text = evidence.articles[hit.article_id].text
         start, end = sentence_spans(text, hit.start, hit.end)[0]
-        return [DraftSentence(text[start:end], [1])]
+        return Draft([DraftSentence(text[start:end], [1])])
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         draft = self.draft(evidence)
@@ -41,6 +41,12 @@ class FirstSentenceAnswerer:
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         return question
+
+    def warm(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class StrictVerifier:

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, SEEDS, free_port
+from tests.conftest import NO_MODELS, ROOT, SEEDS, free_port
 
 
 def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     env.update(QA_DATA_DIR=str(data_dir), QA_SEEDS_DIR=str(SEEDS), QA_PORT=str(port))
     proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", *args], cwd=ROOT,
                             env=env, stderr=subprocess.PIPE, text=True)
@@ -59,6 +60,7 @@ def test_serve_seeds_an_empty_store_once(tmp_path: Path) -> None:
 
 def test_serve_refuses_a_bad_port_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_MODELS_DIR"] = str(NO_MODELS)  # an installed local model is not for these tests
     env.update(QA_DATA_DIR=str(tmp_path), QA_PORT="not-a-port")
     proc = subprocess.run([sys.executable, "-m", "qa.cli", "serve"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)

@@ -23,7 +23,10 @@ async function refreshStatus() {
     const h = await res.json();
     if (!res.ok) throw new Error(h.error ? h.error.message : res.statusText);
     const n = h.articles;
-    $("status").textContent = `${n} article${n === 1 ? "" : "s"} · ${h.mode} mode`;
+    const writer = h.model
+      ? `answers by ${h.model}${h.model_runtime === "local" ? " (local)" : ""}`
+      : "extractive answers (no language model)";
+    $("status").textContent = `${n} article${n === 1 ? "" : "s"} · ${writer}`;
   } catch (err) {
     $("status").textContent = `service unavailable: ${err.message}`;
   }

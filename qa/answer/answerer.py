@@ -12,6 +12,7 @@ from typing import Protocol
 from qa.config import Settings
 from qa.errors import InvalidInput
 from qa.index.embedding import Embedder
+from qa.models.locate import find_local_model, local_model_available
 from qa.types import Draft, Evidence
 
 
@@ -35,6 +36,14 @@ class Answerer(Protocol):
         """A follow-up question made to stand alone, given the conversation before it."""
         ...
 
+    def warm(self) -> None:
+        """Get ready to answer (load a model); answering works without it, only slower."""
+        ...
+
+    def close(self) -> None:
+        """The process is stopping: end running generations soon, start no new ones."""
+        ...
+
 
 def _extractive(settings: Settings, embedder: Embedder) -> Answerer:
     from qa.answer.extractive import ExtractiveAnswerer
@@ -52,12 +61,39 @@ def _llm(settings: Settings, embedder: Embedder) -> Answerer:
     return LLMAnswerer(OpenAIChat(settings))
 
 
+def _local(settings: Settings, embedder: Embedder) -> Answerer:
+    from qa.answer.extractive import ExtractiveAnswerer
+    from qa.answer.llm import LLMAnswerer
+    from qa.answer.local_chat import LocalChat
+    from qa.answer.shortlist import Shortlister
+
+    model = find_local_model(settings)
+    if model is None:
+        raise InvalidInput(f"QA_ANSWERER=local but no local model is installed in "
+                           f"{settings.models_dir}: run `articleqa model install` (or set "
+                           f"QA_LLM_MODEL_PATH to a GGUF file)")
+    scorer = ExtractiveAnswerer(embedder, settings.answer_threshold)
+    return LLMAnswerer(LocalChat(model, settings), Shortlister(scorer, settings.llm_evidence_chars),
+                       prompts=("answer_small", "question_small"))
+
+
 ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {
     "extractive": _extractive,
     "llm": _llm,
+    "local": _local,
 }
 
 
+def answerer_name(settings: Settings) -> str:
+    """Which answerer runs: ``QA_ANSWERER``, with ``auto`` resolved to a remote LLM when one
+    is configured, else a local model when one is installed or named, else extractive."""
+    if settings.answerer != "auto":
+        return settings.answerer
+    if settings.llm_configured():
+        return "llm"
+    return "local" if local_model_available(settings) else "extractive"
+
+
 def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The answerer ``QA_ANSWERER`` asks for (``auto``: the LLM when one is configured)."""
-    return ANSWERERS[settings.answerer_mode()](settings, embedder)
+    """The answerer the settings ask for (see ``answerer_name``)."""
+    return ANSWERERS[answerer_name(settings)](settings, embedder)

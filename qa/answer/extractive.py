@@ -216,7 +216,7 @@ class ExtractiveAnswerer:
         ranked = self.score(evidence.search, evidence.hits, evidence.articles, evidence.vector,
                             evidence.lexicon, evidence.units)
         if not ranked or ranked[0].score < self.threshold:
-            return []
+            return Draft()
         chosen = [ranked[0]]
         for other in ranked[1:]:
             if len(chosen) >= MAX_SENTENCES or other.score < max(self.threshold,
@@ -227,11 +227,17 @@ class ExtractiveAnswerer:
                     _near_duplicate(other.text, c.text) for c in chosen):
                 continue
             chosen.append(other)
-        return [DraftSentence(_attributed(s), [s.number]) for s in chosen]
+        return Draft(DraftSentence(_attributed(s), [s.number]) for s in chosen)
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """No text before the draft: the quotes are shown once checked."""
         yield self.draft(evidence)
+
+    def warm(self) -> None:
+        """Nothing to load beyond the embedder."""
+
+    def close(self) -> None:
+        """Nothing runs in the background."""
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """A follow-up ("what did he say?") joined with the previous question."""

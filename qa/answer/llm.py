@@ -12,27 +12,20 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import Protocol
 
+from qa.answer.chat import ChatModel
 from qa.answer.markers import parse_draft
-from qa.answer.prompts import load_prompt
+from qa.answer.shortlist import Excerpts, Shortlister
 from qa.errors import MalformedReply
-from qa.types import Article, Draft, Evidence, Hit
+from qa.prompts import load_prompt
+from qa.types import Article, Draft, Evidence, Hit, Usage
 
 _MARKER_LIKE = re.compile(r"\[(\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*)\]")
 
 
-class ChatModel(Protocol):
-    """A chat language model: ``OpenAIChat`` (any OpenAI-compatible server)."""
-
-    name: str
-
-    def chat(self, messages: list[dict[str, str]]) -> str: ...
-
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]: ...
-
-
-def format_sources(hits: list[Hit], articles: dict[str, Article]) -> str:
+def format_sources(hits: list[Hit], articles: dict[str, Article],
+                   texts: list[str] | None = None) -> str:
+    """The numbered sources: each hit's passage, or ``texts`` (excerpts of them) if given."""
     blocks = []
     for number, hit in enumerate(hits, start=1):
         article = articles[hit.article_id]
@@ -41,9 +34,17 @@ def format_sources(hits: list[Hit], articles: dict[str, Article]) -> str:
         outlet = _as_data(article.source or "unknown", attribute=True)
         blocks.append(
             f'<source id="{number}" title="{title}" outlet="{outlet}" published="{date}">\n'
-            f"{_as_data(hit.text)}\n</source>"
+            f"{_as_data(texts[number - 1] if texts else hit.text)}\n</source>"
         )
     return "\n\n".join(blocks)
+
+
+def _renumbered(draft: Draft, excerpts: Excerpts | None) -> Draft:
+    """Markers that number excerpts, made to number the retrieved passages they are from."""
+    if excerpts is not None:
+        for sentence in draft:
+            sentence.sources = [m for n in sentence.sources for m in excerpts.sources_of(n)]
+    return draft
 
 
 def _as_data(text: str, attribute: bool = False) -> str:
@@ -57,33 +58,64 @@ class LLMAnswerer:
 
     mode = "llm"
 
-    def __init__(self, model: ChatModel) -> None:
+    def __init__(self, model: ChatModel, shortlist: Shortlister | None = None,
+                 prompts: tuple[str, str] = ("answer", "question")) -> None:
         self.model = model
+        self.shortlist = shortlist
+        """Given, the model reads the shortlisted sentences instead of whole passages."""
+        self.prompts = prompts
+        """The system prompt and the question's template (files in ``prompts/``)."""
 
     @property
     def model_name(self) -> str | None:
         return self.model.name
 
-    def _messages(self, evidence: Evidence) -> list[dict[str, str]]:
-        messages = [{"role": "system", "content": load_prompt("answer")}]
+    @property
+    def model_runtime(self) -> str:
+        """``local`` (run in this process) or ``remote`` (a server)."""
+        return str(getattr(self.model, "runtime", "remote"))
+
+    def warm(self) -> None:
+        load = getattr(self.model, "load", None)  # a local model loads; a remote one need not
+        if load:
+            load()
+
+    def close(self) -> None:
+        close = getattr(self.model, "close", None)
+        if close:
+            close()
+
+    def _messages(self, evidence: Evidence) -> tuple[list[dict[str, str]], Excerpts | None]:
+        messages = [{"role": "system", "content": load_prompt(self.prompts[0])}]
         for turn in evidence.history[-6:]:
             if turn.get("role") in {"user", "assistant"}:
                 messages.append({"role": turn["role"], "content": str(turn.get("content", ""))})
-        user = load_prompt("question").format(
-            sources=format_sources(evidence.hits, evidence.articles), question=evidence.asked)
+        if self.shortlist is None:
+            excerpts, sources = None, format_sources(evidence.hits, evidence.articles)
+        else:
+            excerpts = self.shortlist.excerpts(evidence)
+            sources = format_sources(excerpts.hits, evidence.articles, excerpts.texts)
+        user = load_prompt(self.prompts[1]).format(sources=sources, question=evidence.asked)
         messages.append({"role": "user", "content": user})
-        return messages
+        return messages, excerpts
 
     def draft(self, evidence: Evidence) -> Draft:
-        return parse_draft(self.model.chat(self._messages(evidence)))
+        messages, excerpts = self._messages(evidence)
+        reply = self.model.chat(messages)
+        return _renumbered(parse_draft(reply, reply.usage), excerpts)
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
+        messages, excerpts = self._messages(evidence)
         parts = []
-        for delta in self.model.stream(self._messages(evidence)):
+        usage: Usage | None = None
+        for delta in self.model.stream(messages):
+            if isinstance(delta, Usage):
+                usage = delta
+                continue
             parts.append(delta)
             yield delta
-        yield parse_draft("".join(parts))
+        yield _renumbered(parse_draft("".join(parts), usage), excerpts)
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """The follow-up ``question`` rewritten to stand alone, given the conversation."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from qa.text.sentences import sentence_spans
-from qa.types import Draft, DraftSentence
+from qa.types import Draft, DraftSentence, Usage
 
 # Source numbers have at most three digits, so "[2008]" stays a year.
 GROUP = r"\[\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*\]"
@@ -18,12 +18,12 @@ _SOURCE_LIST = re.compile(r"^((sources?|references?|citations?)\s*[:,.;]*|(see|c
                           re.I)
 
 
-def parse_draft(draft: str) -> Draft:
+def parse_draft(draft: str, usage: Usage | None = None) -> Draft:
     """Sentences of a draft with the source numbers each one cites, markers removed.
 
     A marker after a sentence's closing punctuation ("… people. [1]") belongs to it."""
     text = draft.strip()
-    out: Draft = []
+    out = Draft(usage=usage)
     for start, end in sentence_spans(text):
         piece = text[start:end]
         lead = _LEAD.match(piece)

@@ -16,8 +16,10 @@ from typing import Any, Protocol
 import httpx
 import openai
 
+from qa.answer.chat import Reply
 from qa.config import Settings
 from qa.errors import MalformedReply, UpstreamBusy, UpstreamError
+from qa.types import Usage
 
 MAX_RETRY_WAIT = 5.0
 """Longest ``Retry-After`` (seconds) the client waits out before retrying; the ``openai``
@@ -38,6 +40,7 @@ class OpenAIChat:
     def __init__(self, settings: Settings) -> None:
         self.name = settings.llm_model or "gpt-4o-mini"
         self.base_url = settings.llm_base_url or "https://api.openai.com/v1"
+        self.max_tokens = settings.llm_max_tokens
         self.client = openai.OpenAI(
             base_url=settings.llm_base_url,
             api_key=settings.resolved_llm_api_key() or "not-needed",
@@ -46,36 +49,41 @@ class OpenAIChat:
             http_client=openai.DefaultHttpxClient(event_hooks={"response": [_no_long_waits]}),
         )
 
-    def chat(self, messages: list[dict[str, str]]) -> str:
+    def chat(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> Reply:
         """The model's whole reply to ``messages``."""
-        reply = self._call(messages, stream=False)
+        reply = self._call(messages, stream=False, max_tokens=max_tokens)
         try:
-            return str(reply.choices[0].message.content or "")
+            text = str(reply.choices[0].message.content or "")
         except (AttributeError, IndexError, TypeError) as exc:
             raise MalformedReply(f"the LLM at {self.base_url} sent a malformed reply") from exc
+        return Reply.of(text, _usage(reply, reply.choices[0].finish_reason))
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]],
+               max_tokens: int | None = None) -> Iterator[str | Usage]:
         """The reply as text deltas, as the model writes it."""
-        chunks = self._call(messages, stream=True)
-        finished = False
+        chunks = self._call(messages, stream=True, max_tokens=max_tokens)
+        finished: object = None
         try:
             for chunk in chunks:
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
-                finished = finished or bool(choice.finish_reason)
+                finished = finished or choice.finish_reason
                 if choice.delta and choice.delta.content:
                     yield choice.delta.content
         except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
             raise UpstreamError(f"the LLM stream from {self.base_url} broke off: {exc}") from exc
         if not finished:
             raise UpstreamError(f"the LLM stream from {self.base_url} ended before the answer did")
+        if finished == "length":
+            yield Usage(stopped="length")
 
-    def _call(self, messages: list[dict[str, str]], stream: bool) -> Any:
+    def _call(self, messages: list[dict[str, str]], stream: bool,
+              max_tokens: int | None = None) -> Any:
         try:
             return self.client.chat.completions.create(
                 model=self.name, messages=messages,  # type: ignore[arg-type]
-                temperature=0, stream=stream,
+                temperature=0, stream=stream, max_tokens=max_tokens or self.max_tokens,
             )
         except openai.APITimeoutError as exc:
             raise UpstreamError(
@@ -93,6 +101,18 @@ class OpenAIChat:
         except ValueError as exc:  # the client parses the body itself: JSONDecodeError
             raise UpstreamError(f"the LLM at {self.base_url} sent a reply that is not valid "
                                 f"JSON: {exc}") from exc
+
+
+def _usage(reply: Any, finish_reason: object) -> Usage | None:
+    """The reply's token counts, when the server sent them."""
+    counts = getattr(reply, "usage", None)
+    if counts is None:
+        return None
+    details = getattr(counts, "prompt_tokens_details", None)
+    return Usage(prompt_tokens=int(getattr(counts, "prompt_tokens", 0) or 0),
+                 completion_tokens=int(getattr(counts, "completion_tokens", 0) or 0),
+                 cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
+                 stopped="length" if finish_reason == "length" else None)
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

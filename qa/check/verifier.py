@@ -7,7 +7,7 @@ class that has ``name`` and ``score``, and one line in ``VERIFIERS``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from qa.config import Settings
 from qa.index.embedding import Embedder
@@ -25,16 +25,32 @@ class Verifier(Protocol):
         ...
 
 
-def _heuristic(settings: Settings, embedder: Embedder) -> Verifier:
+def _heuristic(settings: Settings, embedder: Embedder, judge: Any) -> Verifier:
     from qa.check.heuristic import HeuristicVerifier
 
     return HeuristicVerifier(embedder)
 
 
-VERIFIERS: dict[str, Callable[[Settings, Embedder], Verifier]] = {
+def _model(settings: Settings, embedder: Embedder, judge: Any) -> Verifier:
+    from qa.check.model_check import ModelCheckedVerifier
+    from qa.prompts import load_prompt
+
+    rules = _heuristic(settings, embedder, None)
+    if judge is None:
+        return rules
+    return ModelCheckedVerifier(rules, judge, load_prompt("judge"), settings.support_threshold)
+
+
+VERIFIERS: dict[str, Callable[[Settings, Embedder, Any], Verifier]] = {
     "heuristic": _heuristic,
+    "model": _model,
 }
 
 
-def build_verifier(settings: Settings, embedder: Embedder) -> Verifier:
-    return VERIFIERS[settings.verifier](settings, embedder)
+def build_verifier(settings: Settings, embedder: Embedder, judge: Any = None) -> Verifier:
+    """The verifier ``QA_VERIFIER`` names; ``auto``: the rules with the answerer's language
+    model (``judge``) for a second opinion when there is one, else the rules alone."""
+    name = settings.verifier
+    if name == "auto":
+        name = "model" if judge is not None else "heuristic"
+    return VERIFIERS[name](settings, embedder, judge)

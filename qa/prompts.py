@@ -13,7 +13,7 @@ from pathlib import Path
 from qa.errors import QAError
 
 PROMPT_DIRS = (
-    Path(__file__).resolve().parents[2] / "prompts",
+    Path(__file__).resolve().parents[1] / "prompts",
     Path(sys.prefix) / "share" / "articleqa" / "prompts",
 )
 

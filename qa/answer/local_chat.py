@@ -1,0 +1,216 @@
+"""A GGUF model run in-process by llama.cpp (``xllamacpp``): the local ``ChatModel``.
+
+Loaded once, on first use (or ``load()`` at start-up). It answers one request at a time
+(two CPU cores do not go faster with two); the others wait their turn in arrival order, at
+most ``QA_LLM_QUEUE`` of them, each for at most ``QA_LLM_TIMEOUT`` seconds, and beyond that
+are refused at once with ``UpstreamBusy`` (HTTP 503 ``upstream_busy`` with ``Retry-After``).
+
+Decoding cannot run away: at most ``QA_LLM_MAX_TOKENS`` tokens, and generation is stopped
+(not merely abandoned) at the answer's deadline (``QA_LLM_DEADLINE``), when the consumer of
+a stream goes away (a client that disconnects), or when the service stops (``close()``).
+The system prompt's tokens are kept cached between requests (``cache_prompt``).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from qa.answer.chat import Reply
+from qa.config import Settings
+from qa.errors import ModelError, UpstreamBusy, UpstreamError
+from qa.models.locate import LocalModel
+from qa.types import Usage
+
+_END = object()
+
+
+class _Turns:
+    """First come, first served: one holder at a time, a bounded line of waiters."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self._lock = threading.Lock()
+        self._line: deque[threading.Event] = deque()
+
+    def waiting(self) -> int:
+        return max(0, len(self._line) - 1)
+
+    def enter(self, timeout: float) -> threading.Event:
+        mine = threading.Event()
+        with self._lock:
+            if len(self._line) > self.bound:
+                raise UpstreamBusy("the local model is busy: too many questions are waiting")
+            self._line.append(mine)
+            if len(self._line) == 1:
+                mine.set()
+        if not mine.wait(timeout):
+            with self._lock:
+                if not mine.is_set():
+                    self._line.remove(mine)
+                    raise UpstreamBusy(f"the local model was busy for {timeout:g} s")
+        return mine
+
+    def leave(self, mine: threading.Event) -> None:
+        with self._lock:
+            if self._line and self._line[0] is mine:
+                self._line.popleft()
+            if self._line:
+                self._line[0].set()
+
+
+class LocalChat:
+    """One local GGUF model, shared by every request of the process."""
+
+    runtime = "local"
+
+    def __init__(self, model: LocalModel, settings: Settings) -> None:
+        self.name = model.name
+        self.path = model.path
+        self.max_tokens = settings.llm_max_tokens
+        self.deadline = settings.llm_deadline
+        self.wait = settings.llm_timeout
+        self.threads = settings.llm_threads or os.cpu_count() or 1
+        self.context = settings.llm_context
+        self._turns = _Turns(settings.llm_queue)
+        self._loading = threading.Lock()
+        self._server: Any = None
+        self._closing = threading.Event()
+        self._seconds_per_answer = 10.0  # a guess until answers are timed; for Retry-After
+        self.stopped_early = 0
+        """Generations stopped before their end because their reader went away."""
+
+    # -- life ----------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load the model now (else on the first question)."""
+        with self._loading:
+            if self._server is not None:
+                return
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads must not spin
+            import xllamacpp
+
+            params = xllamacpp.CommonParams()
+            params.model.path = str(self.path)
+            params.n_ctx = self.context
+            params.n_parallel = 1
+            params.cpuparams.n_threads = self.threads
+            params.cpuparams_batch.n_threads = self.threads
+            params.verbosity = -1
+            params.warmup = False
+            try:
+                self._server = xllamacpp.Server(params)
+            except Exception as exc:  # the library raises plain RuntimeError/ValueError
+                raise ModelError(f"could not load the local model {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Stop every generation and refuse new ones: the service is stopping."""
+        self._closing.set()
+
+    @property
+    def waiting(self) -> int:
+        return self._turns.waiting()
+
+    # -- answering -----------------------------------------------------------------------
+    def chat(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> Reply:
+        parts: list[str] = []
+        usage = None
+        for delta in self.stream(messages, max_tokens):
+            if isinstance(delta, Usage):
+                usage = delta
+            else:
+                parts.append(delta)
+        return Reply.of("".join(parts), usage)
+
+    def stream(self, messages: list[dict[str, str]],
+               max_tokens: int | None = None) -> Iterator[str | Usage]:
+        """Text deltas as the model writes them, then the ``Usage``. Closing the iterator
+        early stops the generation."""
+        if self._closing.is_set():
+            raise UpstreamError("the service is stopping")
+        self.load()
+        try:
+            turn = self._turns.enter(self.wait)
+        except UpstreamBusy as exc:
+            exc.retry_after = max(1.0, round(self._seconds_per_answer * (self.waiting + 1)))
+            raise
+        try:
+            if self._closing.is_set():
+                raise UpstreamError("the service is stopping")
+            yield from self._generate(messages, max_tokens or self.max_tokens)
+        finally:
+            self._turns.leave(turn)
+
+    def _generate(self, messages: list[dict[str, str]],
+                  max_tokens: int) -> Iterator[str | Usage]:
+        started = time.monotonic()
+        deadline = started + self.deadline
+        chunks: queue.Queue[Any] = queue.Queue()
+        stop = threading.Event()
+        timed_out = threading.Event()
+
+        def on_chunk(chunk: Any) -> bool:
+            chunks.put(chunk)
+            if time.monotonic() > deadline:
+                timed_out.set()
+            return stop.is_set() or timed_out.is_set() or self._closing.is_set()
+
+        def run() -> None:
+            try:
+                result = self._server.handle_chat_completions(
+                    {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
+                     "cache_prompt": True, "stream": True,
+                     "stream_options": {"include_usage": True}}, on_chunk)
+                if isinstance(result, dict) and "error" in result:
+                    chunks.put(result)
+            except Exception as exc:  # reported to the consumer, not lost in this thread
+                chunks.put({"error": {"message": str(exc)}})
+            finally:
+                chunks.put(_END)
+
+        worker = threading.Thread(target=run, name="local-llm", daemon=True)
+        worker.start()
+        usage = Usage()
+        ended = False
+        try:
+            while (chunk := chunks.get()) is not _END:
+                if "error" in chunk:
+                    raise UpstreamError(f"the local model failed: {_error(chunk)}")
+                if chunk.get("usage"):
+                    usage = _usage(chunk["usage"])
+                for choice in chunk.get("choices") or ():
+                    if choice.get("finish_reason") == "length":
+                        usage.stopped = "length"
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+            ended = True
+        finally:
+            if not ended:  # the reader went away (or failed): stop generating, don't wait
+                stop.set()
+                self.stopped_early += 1
+        self._seconds_per_answer = 0.7 * self._seconds_per_answer + 0.3 * (
+            time.monotonic() - started)
+        if self._closing.is_set():
+            raise UpstreamError("the service is stopping")
+        if timed_out.is_set():
+            usage.stopped = "deadline"
+        yield usage
+
+
+def _usage(counts: dict[str, Any]) -> Usage:
+    cached = (counts.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+    return Usage(prompt_tokens=int(counts.get("prompt_tokens", 0)),
+                 completion_tokens=int(counts.get("completion_tokens", 0)),
+                 cached_tokens=int(cached or 0))
+
+
+def _error(chunk: dict[str, Any]) -> str:
+    error = chunk.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message", error))[:300]
+    return str(error)[:300]

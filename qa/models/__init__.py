@@ -1,0 +1,1 @@
+"""Local language models: the catalogue, installing a model with its hash checked, finding it."""
