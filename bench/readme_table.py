@@ -25,6 +25,8 @@ TABLES = {  # README section's markers: the scripts whose results it shows
         ["ingest", "query", "memory"],
     ("<!-- reliability-table: python bench/readme_table.py --write -->",
      "<!-- /reliability-table -->"): ["load", "load-long", "crash"],
+    ("<!-- local-model-table: python bench/readme_table.py --write -->",
+     "<!-- /local-model-table -->"): ["local-model"],
 }
 
 
@@ -44,6 +46,27 @@ def _rows(name: str, data: dict[str, Any]) -> list[dict[str, str]]:
             f"{r['per_second']:.0f}/s)" for r in data["routes"]) + f" with {data['clients']} "
             f"clients for {data['seconds']:.0f} s over {data['articles']:,} articles",
             "result": "—"})
+    if name == "local-model":
+        ours, bare = data["ours"], data["bare"]
+        for what, key, limit in (("answer time", "total", 8000),
+                                 ("time to first token", "first_token", 4000)):
+            rows.append({"target": f"{data['model']}: {what} p50 ≤ {limit / 1000:g} s",
+                         "measured": f"p50 {ours[key]['p50_ms'] / 1000:.1f} s, p95 "
+                                     f"{ours[key]['p95_ms'] / 1000:.1f} s over "
+                                     f"{data['questions']} seed dev questions (bare model "
+                                     f"p50 {bare[key]['p50_ms'] / 1000:.1f} s)",
+                         "result": "PASS" if ours[key]["p50_ms"] <= limit else "FAIL"})
+        rows.append({"target": "end to end ≤ 1.15× the bare model on the same prompt",
+                     "measured": f"{data['ratio_p50_total']}× (p50 answer time)",
+                     "result": "PASS" if data["ratio_p50_total"] <= 1.15 else "FAIL"})
+        rows.append({"target": "prompt tokens per answer", "measured":
+                     f"p50 {data['prompt_tokens']['p50']}, max {data['prompt_tokens']['max']}",
+                     "result": "—"})
+        rss = data["rss_mb"]
+        rows.append({"target": "memory with the model loaded", "measured":
+                     f"{rss['model_loaded']:,} MB RSS ({rss['before_model']:,} MB before "
+                     f"loading it; {rss['after_run']:,} MB after the run); load "
+                     f"{data['load_s']} s", "result": "—"})
     if name == "crash":
         diff = data["passage_differences"]
         rows.append({"target": f"ingest of {data['articles']:,} articles killed "

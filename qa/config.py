@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         8, ge=0, description="Questions that may wait for the local model while it answers "
         "another; above it the API answers 503 upstream_busy with Retry-After.")
     llm_evidence_chars: int = Field(
-        1200, ge=200, description="Characters of evidence a local model reads: the best "
+        1000, ge=200, description="Characters of evidence a local model reads: the best "
         "sentences of the retrieved passages, with their neighbours (a remote LLM reads the "
         "whole passages).")
     llm_threads: int = Field(0, ge=0, description="CPU threads of the local model; 0 = all cores.")

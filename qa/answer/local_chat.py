@@ -28,6 +28,8 @@ from qa.models.locate import LocalModel
 from qa.types import Usage
 
 _END = object()
+STOP = ["\nQuestion:", "\nSources:", "<source"]
+"""Where a draft has ended: the model starting a new turn or inventing sources."""
 
 
 class _Turns:
@@ -163,7 +165,7 @@ class LocalChat:
             try:
                 result = self._server.handle_chat_completions(
                     {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                     "cache_prompt": True, "stream": True,
+                     "cache_prompt": True, "stream": True, "stop": STOP,
                      "stream_options": {"include_usage": True}}, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     chunks.put(result)
