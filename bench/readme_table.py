@@ -26,7 +26,7 @@ TABLES = {  # README section's markers: the scripts whose results it shows
     ("<!-- reliability-table: python bench/readme_table.py --write -->",
      "<!-- /reliability-table -->"): ["load", "load-long", "crash"],
     ("<!-- local-model-table: python bench/readme_table.py --write -->",
-     "<!-- /local-model-table -->"): ["local-model"],
+     "<!-- /local-model-table -->"): ["local-model", "local-load"],
 }
 
 
