@@ -20,3 +20,14 @@ def test_years_and_source_lists_are_not_markers() -> None:
     assert parsed("It rained [1]. See [2] for details.") == [("It rained.", [1, 2])]
     assert parsed("It rained [[1]]. Source: [2].") == [("It rained.", [1, 2])]
     assert parsed("It rained[^1].") == [("It rained.", [1])]
+
+
+def test_a_vacuous_according_to_the_sources_is_dropped() -> None:
+    assert parsed("According to the sources, four people died [1].") == [
+        ("Four people died.", [1])]
+    assert parsed("Based on the provided articles, it rained [2].") == [("It rained.", [2])]
+    # a real attribution stays
+    assert parsed("According to Kurti, Serbia is to blame [1].") == [
+        ("According to Kurti, Serbia is to blame.", [1])]
+    assert parsed("According to the source's author, it rained [1].") == [
+        ("According to the source's author, it rained.", [1])]

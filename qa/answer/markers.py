@@ -12,6 +12,10 @@ from qa.types import Draft, DraftSentence, Usage
 GROUP = r"\[\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*\]"
 _MARKER = re.compile(r"\s*(" + GROUP + r")")
 _LEAD = re.compile(r"^(\s*" + GROUP + r")+")
+# "According to the sources, X" says no more than "X": every sentence is from the sources.
+_VACUOUS_LEAD = re.compile(r"^(?:according to|based on|as (?:stated|reported) in) (?:the )?"
+                           r"(?:provided |given )?(?:sources?|articles?|texts?|context)"
+                           r"(?:\s*" + GROUP + r")?\s*,\s*", re.I)
 _EMPTY_ASIDE = re.compile(r"\s*\(\s*(?:see|cf\.?|sources?:?)?[\s,;]*\)", re.I)
 _SOURCE_LIST = re.compile(r"^((sources?|references?|citations?)\s*[:,.;]*|(see|cf\.?)( the)?"
                           r"( sources?| articles?)?( for (more )?(details|information))?[.,;:]*)$",
@@ -33,6 +37,9 @@ def parse_draft(draft: str, usage: Usage | None = None) -> Draft:
         cited = _numbers_in(piece)
         clean = _EMPTY_ASIDE.sub("", _MARKER.sub("", piece).replace("[]", "")).strip()
         clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+        if vacuous := _VACUOUS_LEAD.match(clean):
+            rest = clean[vacuous.end():]
+            clean = rest[:1].upper() + rest[1:]
         if clean and not _SOURCE_LIST.match(clean):
             out.append(DraftSentence(clean, cited))
         elif out:
