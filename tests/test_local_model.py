@@ -31,6 +31,8 @@ from tests.sse import events
 from tests.test_api import QUESTION, assert_error
 
 SMALL = "qwen2.5-coder-0.5b-instruct"
+LONG = "Why did NATO approve the deployment of additional forces to Kosovo? Explain in detail."
+"""A question the evidence answers (so the model is asked) that invites a long answer."""
 MODELS = Path(os.environ.get("QA_TEST_MODELS_DIR") or default_models_dir())
 
 
@@ -102,6 +104,8 @@ def test_answers_are_checked_and_cost_is_reported(url: str, engine: QAEngine,
 def test_an_answer_from_memory_is_never_shown_as_supported(url: str, engine: QAEngine,
                                                            question: str) -> None:
     answer = ask(url, question).json()
+    # nothing in the evidence comes near an answer: refused without asking the model
+    assert answer["refused"] and answer["usage"] is None
     from qa.types import Answer
 
     check_invariants(Answer.model_validate(answer), engine)
@@ -114,7 +118,7 @@ def test_the_deadline_stops_a_generation(tmp_path: Path, embedder: Embedder) -> 
     engine = QAEngine(local_settings(tmp_path / "s", llm_deadline=0.5, llm_max_tokens=2000),
                       embedder=embedder)
     engine.ingest([str(SEEDS)])
-    answer = engine.ask("Retell everything the article says, sentence by sentence, in detail.")
+    answer = engine.ask(LONG)
     assert answer.usage is not None and answer.usage.stopped == "deadline"
     assert answer.usage.completion_tokens < 2000
 
@@ -137,8 +141,7 @@ def test_concurrent_questions_queue_and_the_rest_are_told_to_retry(
 def test_a_client_that_leaves_a_stream_stops_its_generation(url: str, engine: QAEngine) -> None:
     model = engine.answerer.model  # type: ignore[attr-defined]
     before = model.stopped_early
-    body = {"messages": [{"role": "user", "content": "Retell the whole article in detail."}],
-            "stream": True}
+    body = {"messages": [{"role": "user", "content": LONG}], "stream": True}
     with httpx.stream("POST", f"{url}/api/chat", json=body, timeout=120) as response:
         assert response.status_code == 200
         next(response.iter_lines())  # the first token has arrived; now hang up
@@ -175,8 +178,7 @@ def test_sigterm_ends_a_running_generation_and_the_service(tmp_path: Path) -> No
                     break
             except httpx.HTTPError:
                 time.sleep(0.3)
-        body = {"messages": [{"role": "user", "content": "Retell the article in detail."}],
-                "stream": True}
+        body = {"messages": [{"role": "user", "content": LONG}], "stream": True}
         with httpx.stream("POST", f"{url}/api/chat", json=body, timeout=120) as response:
             next(response.iter_lines())  # generating now
             proc.send_signal(signal.SIGTERM)

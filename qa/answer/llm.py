@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Iterator
 
+from qa.answer.anchored import Anchor
 from qa.answer.chat import ChatModel
 from qa.answer.markers import parse_draft
 from qa.answer.shortlist import Excerpts, Shortlister
@@ -62,7 +63,9 @@ class LLMAnswerer:
                  prompts: tuple[str, str] = ("answer", "question")) -> None:
         self.model = model
         self.shortlist = shortlist
-        """Given, the model reads the shortlisted sentences instead of whole passages."""
+        """Given, the model reads the shortlisted sentences instead of whole passages, and
+        whether to answer is anchored in their scores (``qa.answer.anchored``)."""
+        self.anchor = Anchor(shortlist.scorer) if shortlist else None
         self.prompts = prompts
         """The system prompt and the question's template (files in ``prompts/``)."""
 
@@ -101,12 +104,22 @@ class LLMAnswerer:
 
     def draft(self, evidence: Evidence) -> Draft:
         messages, excerpts = self._messages(evidence)
+        if self.anchor and excerpts and self.anchor.skip_model(excerpts):
+            return Draft()
         reply = self.model.chat(messages)
-        return _renumbered(parse_draft(reply, reply.usage), excerpts)
+        return self._settled(parse_draft(reply, reply.usage), evidence, excerpts)
+
+    def _settled(self, draft: Draft, evidence: Evidence, excerpts: Excerpts | None) -> Draft:
+        draft = _renumbered(draft, excerpts)
+        return self.anchor.settle(draft, evidence, excerpts) if self.anchor and excerpts \
+            else draft
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
         messages, excerpts = self._messages(evidence)
+        if self.anchor and excerpts and self.anchor.skip_model(excerpts):
+            yield Draft()
+            return
         parts = []
         usage: Usage | None = None
         for delta in self.model.stream(messages):
@@ -115,7 +128,7 @@ class LLMAnswerer:
                 continue
             parts.append(delta)
             yield delta
-        yield _renumbered(parse_draft("".join(parts), usage), excerpts)
+        yield self._settled(parse_draft("".join(parts), usage), evidence, excerpts)
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """The follow-up ``question`` rewritten to stand alone, given the conversation."""

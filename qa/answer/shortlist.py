@@ -30,6 +30,8 @@ class Excerpts:
     """What of each is shown."""
     numbers: list[list[int]] = field(default_factory=list)
     """The source numbers (in ``Evidence.hits``) each excerpt is drawn from."""
+    best: float = 0.0
+    """The extractive scorer's best sentence score (0 when it refuses outright)."""
 
     def sources_of(self, shown: int) -> list[int]:
         """The ``Evidence`` source numbers of excerpt ``shown`` (none: it is no excerpt)."""
@@ -44,6 +46,7 @@ class Shortlister:
     def excerpts(self, evidence: Evidence) -> Excerpts:
         ranked = self.scorer.score(evidence.search, evidence.hits, evidence.articles,
                                    evidence.vector, evidence.lexicon, evidence.units)
+        best = ranked[0].score if ranked else 0.0
         if not ranked:  # the scorer refuses outright: the model sees the leading passages
             ranked = _in_order(evidence)
         chosen: dict[int, set[Span]] = {}
@@ -56,7 +59,7 @@ class Shortlister:
                 continue  # a shorter sentence further down may still fit
             chosen[scored.number] = have | set(fresh)
             used += cost
-        out = Excerpts()
+        out = Excerpts(best=best)
         by_article: dict[str, list[int]] = {}
         for number in sorted(chosen):
             by_article.setdefault(evidence.hits[number - 1].article_id, []).append(number)

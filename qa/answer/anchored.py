@@ -1,0 +1,47 @@
+"""Refusal anchored in the evidence, for a language model that reads the shortlist.
+
+A small model both refuses questions its sources answer and answers from memory questions
+they do not. The extractive scorer's best sentence score is the evidence's own measure of
+answerability (``QA_ANSWER_THRESHOLD`` is calibrated on development sets), so:
+
+- below ``floor`` (the threshold less ``MODEL_BAND``) the question is refused without asking
+  the model (nothing in the evidence is close to an answer);
+- between the two, the model decides (a paraphrase the scorer undervalues is answered);
+- at or above the threshold, a model that says the sources do not answer is overruled: the
+  extractive answer (the best sentences, quoted) is given instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.shortlist import Excerpts
+from qa.types import Draft, Evidence
+
+MODEL_BAND = 0.1
+_SAYS_UNANSWERED = re.compile(
+    r"\b(articles?|sources?|texts?|context)\s+(do|does|did)\s*(not|n't)\s+"
+    r"(say|answer|mention|contain|provide|state|specify|include|address)", re.I)
+
+
+def says_unanswered(draft: Draft) -> bool:
+    """The model's draft is a refusal: nothing, or a sentence saying the sources do not say."""
+    return not draft or any(_SAYS_UNANSWERED.search(s.text) for s in draft)
+
+
+class Anchor:
+    def __init__(self, scorer: ExtractiveAnswerer, band: float = MODEL_BAND) -> None:
+        self.scorer = scorer
+        self.floor = scorer.threshold - band
+
+    def skip_model(self, excerpts: Excerpts) -> bool:
+        return excerpts.best < self.floor
+
+    def settle(self, draft: Draft, evidence: Evidence, excerpts: Excerpts) -> Draft:
+        """The model's draft, or the quotes when it refuses what the evidence answers."""
+        if excerpts.best >= self.scorer.threshold and says_unanswered(draft):
+            quotes = self.scorer.draft(evidence)
+            quotes.usage = draft.usage
+            return quotes
+        return draft
