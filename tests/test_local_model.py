@@ -191,3 +191,25 @@ def test_sigterm_ends_a_running_generation_and_the_service(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_web_chat_answers_with_the_local_model(url: str, engine: QAEngine) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser import chromium
+    from tests.test_ui import ANSWERED, ask_in_page
+
+    with chromium() as driver:
+        driver.get(url)
+        WebDriverWait(driver, 20).until(
+            lambda d: "(local)" in d.find_element(By.ID, "status").text)
+        assert SMALL in driver.find_element(By.ID, "status").text
+        message = ask_in_page(driver, url, QUESTION)
+        WebDriverWait(driver, 120).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, ".msg.assistant.streaming"))
+        message = driver.find_elements(By.CSS_SELECTOR, ANSWERED)[-1]
+        shown = message.find_element(By.CLASS_NAME, "answer").text
+        answer = engine.ask(QUESTION)  # the same question through the API's engine
+        assert not answer.refused, answer.answer
+        assert "[1]" in shown and message.find_elements(By.CSS_SELECTOR, ".cite")

@@ -3,9 +3,15 @@ a wrong or partial file is reported, and any GGUF works by path (``articleqa mod
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+import http.server
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,3 +103,35 @@ def test_an_unknown_model_name_is_a_one_line_error() -> None:
     assert done.returncode == 1
     assert done.stderr.strip() == ("articleqa: error: no model called 'no-such-model' in the "
                                    "catalogue; known: " + ", ".join(catalogue()))
+
+
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A real HTTP server on loopback, serving ``folder``."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.skipif(not INSTALLED.is_file(), reason=f"{SMALL} is not installed (make test does)")
+def test_install_from_a_url_checks_what_arrives(tmp_path: Path) -> None:
+    entry = lookup(SMALL)
+    with serving(INSTALLED.parent) as url:
+        whole = dataclasses.replace(entry, url=f"{url}/{entry.file}")
+        path = install(whole, tmp_path / "models", source="url")
+    assert path.stat().st_size == entry.bytes and installed_path(entry, tmp_path / "models")
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    with INSTALLED.open("rb") as source:  # a download that stops half way
+        (cut / entry.file).write_bytes(source.read(entry.bytes // 2))
+    with serving(cut) as url:
+        partial = dataclasses.replace(entry, url=f"{url}/{entry.file}")
+        with pytest.raises(ModelError, match="incomplete"):
+            install(partial, tmp_path / "other", source="url")
+    assert list((tmp_path / "other").iterdir()) == []
