@@ -213,3 +213,16 @@ def test_the_web_chat_answers_with_the_local_model(url: str, engine: QAEngine) -
         answer = engine.ask(QUESTION)  # the same question through the API's engine
         assert not answer.refused, answer.answer
         assert "[1]" in shown and message.find_elements(By.CSS_SELECTOR, ".cite")
+
+
+def test_a_client_that_stops_waiting_for_an_answer_stops_its_generation(
+        url: str, engine: QAEngine) -> None:
+    model = engine.answerer.model  # type: ignore[attr-defined]
+    before = model.stopped_early
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up and hangs up
+        httpx.post(f"{url}/api/ask", json={"question": LONG}, timeout=3)
+    deadline = time.monotonic() + 60
+    while model.stopped_early == before:
+        assert time.monotonic() < deadline, "the abandoned generation was not stopped"
+        time.sleep(0.1)
+    assert ask(url, QUESTION).status_code == 200

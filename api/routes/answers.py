@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from api import sse
 from api.deps import Engine, JSONBody
+from api.disconnect import unless_disconnected
 from api.ratelimit import RateLimit
 from api.schemas import AskRequest, ChatRequest, Health
 from qa.types import Answer
@@ -27,20 +27,22 @@ def health(engine: Engine) -> Health:
 
 
 @router.post("/api/ask", dependencies=[RateLimit, JSONBody])
-def ask(body: AskRequest, engine: Engine) -> Answer:
+async def ask(body: AskRequest, engine: Engine, request: Request) -> Answer:
     """Answer one question from the articles, every sentence cited and checked."""
-    return engine.ask(body.question, top_k=body.top_k, since=body.since, until=body.until)
+    return await unless_disconnected(request, engine.ask, body.question, top_k=body.top_k,
+                                     since=body.since, until=body.until)
 
 
 @router.post("/api/chat", response_model=Answer, responses=_SSE_DOC,  # type: ignore[arg-type]
              dependencies=[RateLimit, JSONBody])
-async def chat(body: ChatRequest, engine: Engine) -> Answer | StreamingResponse:
+async def chat(body: ChatRequest, engine: Engine,
+               request: Request) -> Answer | StreamingResponse:
     """Answer the last user message, reading the earlier ones as the conversation. With
     `stream`, the text arrives as `token` events and the checked Answer as `done`: in LLM
     mode the tokens are the model's draft and `done` is what to show."""
     messages = [m.model_dump() for m in body.messages]
     if not body.stream:
-        return await run_in_threadpool(engine.chat, messages, body.top_k)
+        return await unless_disconnected(request, engine.chat, messages, body.top_k)
     first, rest = await sse.first_then_rest(engine.stream_chat(messages, body.top_k))
 
     def encode(item: str | Answer) -> str:

@@ -13,12 +13,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from api import sse
 from api.deps import Engine, JSONBody
+from api.disconnect import unless_disconnected
 from api.ratelimit import RateLimit
 from api.schemas import (
     ChatCompletion,
@@ -50,12 +50,12 @@ def models() -> ModelList:
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion,
              responses=_STREAM_DOC, dependencies=[RateLimit, JSONBody])  # type: ignore[arg-type]
-async def chat_completions(body: ChatCompletionRequest,
-                           engine: Engine) -> ChatCompletion | StreamingResponse:
+async def chat_completions(body: ChatCompletionRequest, engine: Engine,
+                           request: Request) -> ChatCompletion | StreamingResponse:
     """Answer the last user message from the articles. System prompts are ignored: the
     service's own instructions decide how answers are grounded."""
     messages = _conversation(body.messages)
-    answer: Answer = await run_in_threadpool(engine.chat, messages)
+    answer: Answer = await unless_disconnected(request, engine.chat, messages)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         return ChatCompletion(

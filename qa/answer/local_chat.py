@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from qa.answer.chat import Reply
+from qa.cancel import current_check
 from qa.config import Settings
 from qa.errors import ModelError, UpstreamBusy, UpstreamError
 from qa.models.locate import LocalModel
@@ -151,6 +152,7 @@ class LocalChat:
                   max_tokens: int) -> Iterator[str | Usage]:
         started = time.monotonic()
         deadline = started + self.deadline
+        cancelled = current_check()  # e.g. the HTTP client went away
         chunks: queue.Queue[Any] = queue.Queue()
         stop = threading.Event()
         timed_out = threading.Event()
@@ -159,7 +161,8 @@ class LocalChat:
             chunks.put(chunk)
             if time.monotonic() > deadline:
                 timed_out.set()
-            return stop.is_set() or timed_out.is_set() or self._closing.is_set()
+            return (stop.is_set() or timed_out.is_set() or self._closing.is_set()
+                    or cancelled())
 
         def run() -> None:
             try:
@@ -180,6 +183,8 @@ class LocalChat:
         ended = False
         try:
             while (chunk := chunks.get()) is not _END:
+                if cancelled():
+                    return  # nobody is waiting for the rest: stopped below
                 if "error" in chunk:
                     raise UpstreamError(f"the local model failed: {_error(chunk)}")
                 if chunk.get("usage"):
