@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from qa.config import Settings
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from qa.engine import QAEngine
 
 HELP = "serve the HTTP API and web UI (ingests seeds/ when the store is empty)"
@@ -46,7 +48,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(config: object, engine: QAEngine) -> None:
+def _serve(config: uvicorn.Config, engine: QAEngine) -> None:
     """Runs uvicorn, stopping the engine's generations as soon as the signal to stop
     arrives: uvicorn would otherwise wait for the requests they hold to finish first."""
     import uvicorn
@@ -56,6 +58,5 @@ def _serve(config: object, engine: QAEngine) -> None:
             engine.close()
             super().handle_exit(sig, frame)
 
-    assert isinstance(config, uvicorn.Config)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once it has stopped
         Server(config).run()

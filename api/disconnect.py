@@ -7,7 +7,6 @@ its next token instead of writing an answer nobody will read.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,14 +24,13 @@ POLL_SECONDS = 0.25
 async def unless_disconnected(request: Request, work: Callable[..., T], *args: Any,
                               **kwargs: Any) -> T:
     gone = threading.Event()
-    done = threading.Event()
 
     def run() -> T:
         with cancel_when(gone.is_set):
             return work(*args, **kwargs)
 
     async def watch() -> None:
-        while not done.is_set():
+        while True:
             if await request.is_disconnected():
                 gone.set()
                 return
@@ -42,12 +40,11 @@ async def unless_disconnected(request: Request, work: Callable[..., T], *args: A
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(watch)
         try:
-            result = await run_in_threadpool(functools.partial(run))
+            result = await run_in_threadpool(run)
         except Exception as exc:  # raised below, not wrapped in the task group's ExceptionGroup
             failed.append(exc)
         finally:
-            done.set()
-            tasks.cancel_scope.cancel()
+            tasks.cancel_scope.cancel()  # ends the watcher
     if failed:
         raise failed[0]
     return result

@@ -104,10 +104,14 @@ class LLMAnswerer:
 
     def draft(self, evidence: Evidence) -> Draft:
         messages, excerpts = self._messages(evidence)
-        if self.anchor and excerpts and self.anchor.skip_model(excerpts):
+        if self._refused_unasked(excerpts):
             return Draft()
         reply = self.model.chat(messages)
         return self._settled(parse_draft(reply, reply.usage), evidence, excerpts)
+
+    def _refused_unasked(self, excerpts: Excerpts | None) -> bool:
+        """Nothing in the evidence comes near an answer: refuse without asking the model."""
+        return bool(self.anchor and excerpts and self.anchor.skip_model(excerpts))
 
     def _settled(self, draft: Draft, evidence: Evidence, excerpts: Excerpts | None) -> Draft:
         draft = _renumbered(draft, excerpts)
@@ -117,7 +121,7 @@ class LLMAnswerer:
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
         messages, excerpts = self._messages(evidence)
-        if self.anchor and excerpts and self.anchor.skip_model(excerpts):
+        if self._refused_unasked(excerpts):
             yield Draft()
             return
         parts = []

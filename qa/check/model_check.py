@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from qa.check.support import CAPS
+from qa.check.support import caps_against
 from qa.check.verifier import Pair, Verifier
 from qa.errors import UpstreamError
-from qa.text.speech import strip_attribution
 
 GRAY_FLOOR = 0.5
 """Below this the rules' "no" stands: too little of the claim is in the span."""
@@ -46,7 +45,7 @@ class ModelCheckedVerifier:
         best = max(range(len(scores)), key=scores.__getitem__)
         claim, quotes = pairs[best]
         evidence = " ".join(q.evidence for q in quotes)
-        if not GRAY_FLOOR <= scores[best] < self.threshold or _capped(claim, evidence):
+        if not GRAY_FLOOR <= scores[best] < self.threshold or caps_against(claim, evidence):
             return scores
         self.asked += 1
         try:
@@ -58,7 +57,3 @@ class ModelCheckedVerifier:
             scores[best] = round(min(1.0, self.threshold + 0.01), 4)
         return scores
 
-
-def _capped(claim: str, evidence: str) -> bool:
-    core = strip_attribution(claim)
-    return any(cap.applies(claim, core, evidence) for cap in CAPS)

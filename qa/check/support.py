@@ -72,6 +72,12 @@ CAPS = (
 """Applied in this order."""
 
 
+def caps_against(claim: str, evidence: str) -> list[Cap]:
+    """The caps that apply to ``claim`` against ``evidence``, in ``CAPS`` order."""
+    core = strip_attribution(claim)
+    return [cap for cap in CAPS if cap.applies(claim, core, evidence)]
+
+
 def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
                   evidence_vec: np.ndarray) -> float:
     """Support of ``claim`` by ``evidence`` in [0, 1], given both texts' unit vectors."""
@@ -79,7 +85,6 @@ def support_score(claim: str, evidence: str, claim_vec: np.ndarray,
     lexical = lexical_coverage(core, evidence)
     cosine = max(0.0, float(np.dot(claim_vec, evidence_vec)))
     score = LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * cosine
-    for cap in CAPS:
-        if cap.applies(claim, core, evidence):
-            score = min(score, cap.limit) * cap.factor
+    for cap in caps_against(claim, evidence):
+        score = min(score, cap.limit) * cap.factor
     return round(min(1.0, score), 4)

