@@ -9,7 +9,13 @@ from qa.check.support import CAPS
 from qa.text.contrast import contradicting_words, has_negation
 from qa.text.names import missing_from, names_in
 from qa.text.numbers import numbers
-from qa.text.speech import reports_speech, strip_attribution
+from qa.text.speech import (
+    ATTRIBUTION,
+    REPORTING,
+    plain_statements,
+    reports_speech,
+    strip_attribution,
+)
 from qa.text.terms import terms
 
 EVIDENCE = "Four people died in the shootout in Zvecan on Sunday, police said."
@@ -46,6 +52,7 @@ def test_answer_kinds(question: str, kind: str) -> None:
     ("sixty people", {"60"}), ("four people", {"4"}), ("twenty-one", {"21"}),
     ("one hundred and five", {"105"}), ("1,200 troops", {"1200"}), ("a dozen", {"12"}),
     ("twice", {"2"}), ("the fourth day", set()), ("once a year", set()),
+    ("a three-year term", {"3"}), ("a sixty-day window", {"60"}),
 ])
 def test_numbers_in_digits_and_words(text: str, found: set[str]) -> None:
     assert numbers(text) == found
@@ -56,6 +63,33 @@ def test_one_list_of_reporting_verbs(verb: str) -> None:
     claim = f"The minister {verb} that four people died."
     assert reports_speech(claim)
     assert strip_attribution(claim) == "four people died."
+
+
+def test_attribution_verbs_are_reporting_verbs() -> None:
+    assert ATTRIBUTION <= REPORTING
+
+
+@pytest.mark.parametrize("text", [
+    "He needs 153 yards a game to reach his stated goal of 2,000 yards.",  # adjective
+    "The posted limit is 30 miles an hour.", "They flew to the United States.",  # no speech
+    "It will not sell the pill in 21 states.",
+])
+def test_words_that_only_look_like_reporting(text: str) -> None:
+    assert not reports_speech(text)
+    assert plain_statements(text) == text
+
+
+def test_a_verb_that_is_the_claim_is_no_attribution() -> None:
+    claim = "Serbia does not recognize the split and accuses Kosovo of mistreating Serbs."
+    assert strip_attribution(claim) == claim  # "accuses" opens no reported clause
+    assert strip_attribution("Walgreens said it would not sell the pill in 21 states.") == \
+        "it would not sell the pill in 21 states."
+
+
+def test_reported_clauses_are_not_plain_statements() -> None:
+    assert plain_statements("Four people died, police said.") == "police said"
+    kept = plain_statements("The firm, claiming it beats GPT-4 in tests, shipped it.")
+    assert "beats" not in kept and "shipped it" in kept
 
 
 def test_negation_opposites_and_aliases() -> None:

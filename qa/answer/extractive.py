@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.index.embedding import Embedder
+from qa.text.cues import ABOUT_POST, CAPITALISED, DATE, FULL_NAME, PLACE, PRONOUN_START, UNKNOWN
 from qa.text.names import alias_stems, capitalised_names, missing_from
 from qa.text.numbers import numbers
 from qa.text.posts import BYLINE, POST_LINK, post_author
@@ -42,23 +43,7 @@ SHORTLIST = 16
 QUESTION_WORDS = frozenset(terms(" ".join(word_set("question_words"))))
 _FOLLOW_UP = re.compile(r"\b(" + "|".join(sorted(word_set("follow_up")) + phrases(
     "follow_up_phrases")) + r")\b", re.I)
-_UNKNOWN = re.compile(r"\b(not (been )?(specified|disclosed|known|confirmed|released|revealed)|"
-                      r"unknown|unclear|unspecified|undisclosed)\b", re.I)
-_DATE = re.compile(r"\b(\d{4}|january|february|march|april|may|june|july|august|september|"
-                   r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
-                   r"saturday|sunday|yesterday|today|last (week|weekend|month|year)|ago)\b", re.I)
-_FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b")
-# A place: a capitalised name, or a place word, after a preposition ("in Kosovo", "in a
-# Serb-dominated area"). Case-sensitive on the name: "in the death" is no place.
-_PLACE = re.compile(r"\b(?i:in|at|near|across|outside|inside|where)\s+(?i:(the|a|an)\s+)?"
-                    r"([A-Z]\w+|[\w-]+\s+"
-                    r"(?i:area|region|north|south|east|west|city|town|village|border|province)|"
-                    r"(?i:north|south|east|west|capital|border))")
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
-_ABOUT_POST = re.compile(r"\b(tweet\w*|post(ed|s)?|twitter|x\.com|social media)\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
-_PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|this|the (minister|president|"
-                            r"official|leader|spokesperson|spokesman|spokeswoman))\b", re.I)
 MISSING_NAMES_REFUSE = 0.5
 
 
@@ -92,13 +77,13 @@ def _fit(kind: str, sentence: str) -> float:
     when a "how many" or "when" question meets a sentence with no number or date at all."""
     if kind == "number":
         counts = {n for n in numbers(sentence) if not _YEAR.match(n)}
-        return 0.05 if counts or _UNKNOWN.search(sentence) else -0.12
+        return 0.05 if counts or UNKNOWN.search(sentence) else -0.12
     if kind == "date":
-        return 0.05 if _DATE.search(sentence) or _UNKNOWN.search(sentence) else -0.12
+        return 0.05 if DATE.search(sentence) or UNKNOWN.search(sentence) else -0.12
     if kind == "person":
-        return 0.05 if _FULL_NAME.search(sentence) else -0.03
+        return 0.05 if FULL_NAME.search(sentence) else -0.03
     if kind == "place":
-        return 0.05 if _PLACE.search(sentence) else -0.1
+        return 0.05 if PLACE.search(sentence) else -0.1
     return 0.0
 
 
@@ -142,7 +127,7 @@ class ExtractiveAnswerer:
         found: list[Scored] = []
         units = units or {}
         context: list[str] = []
-        about_post = bool(_ABOUT_POST.search(question))
+        about_post = bool(ABOUT_POST.search(question))
         for number, hit in enumerate(hits, start=1):
             text = articles[hit.article_id].text
             previous = ""
@@ -155,7 +140,7 @@ class ExtractiveAnswerer:
                     in_post = bool(author or POST_LINK.search(sentence))
                     found.append(Scored(number, start, end, sentence, 0.0, author, in_post))
                     # "He …" is read with the names before it; a post with its byline.
-                    names = _CAPITALISED.findall(previous) if _PRONOUN_START.match(sentence) else []
+                    names = CAPITALISED.findall(previous) if PRONOUN_START.match(sentence) else []
                     extra = " tweet post twitter " + (author or "") if in_post else ""
                     context.append(" ".join(names) + extra)
                 previous = sentence

@@ -9,19 +9,47 @@ from qa.text.wordlists import word_set
 
 REPORTING = frozenset(words(" ".join(word_set("reporting"))))
 """Evidence holding one of these supports a claim only when the claim keeps the attribution."""
+ATTRIBUTION = word_set("attribution")
+"""The reporting verbs that open a claim's attribution ("X said that ...")."""
+ADJECTIVAL = word_set("adjectival_reporting")
+DETERMINERS = word_set("determiners")
 _REPORTED = "|".join(sorted(REPORTING, key=len, reverse=True))
+_VERB = re.compile(rf"\b(?:{_REPORTED})\b", re.I)
+_CLAUSE_END = re.compile(r"[,.;:]")
 _TRAILING_SPEAKER = re.compile(
     rf"^(?P<said>.+),\s*(?P<who>[^,]{{0,80}}?\b(?:{_REPORTED})\b[^,]{{0,60}})$", re.I | re.S)
-_INLINE_REPORT = re.compile(rf"\b(?:{_REPORTED})\b[^,.;:]*", re.I)
 _ATTRIBUTION = re.compile(
-    rf"^\s*(according to [^,:]{{1,120}}[,:]|[^,:]{{1,120}}\b(?:{_REPORTED})( that)?[,:]?)\s*",
+    rf"^\s*(according to [^,:]{{1,120}}[,:]|[^,:]{{1,120}}\b(?:{'|'.join(sorted(ATTRIBUTION))})"
+    r"( that)?[,:]?)\s*",
     re.I,
 )
 
 
+def _reports(text: str, verb: re.Match[str]) -> bool:
+    """Whether the reporting word ``verb`` of ``text`` reports: "stated" after "his" does not."""
+    before = words(text[:verb.start()])[-1:]
+    return not (verb[0].lower() in ADJECTIVAL and before and before[0] in DETERMINERS)
+
+
+def _reporting_verbs(text: str) -> list[re.Match[str]]:
+    return [verb for verb in _VERB.finditer(text) if _reports(text, verb)]
+
+
 def reports_speech(text: str) -> bool:
     """Whether ``text`` reports what someone says, claims or believes."""
-    return bool(REPORTING.intersection(words(text.lower())))
+    return bool(_reporting_verbs(text))
+
+
+def _without_reports(sentence: str) -> str:
+    """``sentence`` without each reporting verb and the rest of its clause."""
+    kept, pos = [], 0
+    for verb in _reporting_verbs(sentence):
+        if verb.start() < pos:
+            continue
+        end = _CLAUSE_END.search(sentence, verb.end())
+        kept.append(sentence[pos:verb.start()])
+        pos = end.start() if end else len(sentence)
+    return " ".join([*kept, sentence[pos:]])
 
 
 def plain_statements(text: str) -> str:
@@ -30,7 +58,10 @@ def plain_statements(text: str) -> str:
     kept = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
         trailing = _TRAILING_SPEAKER.match(sentence.rstrip(" .!?\"”’'"))
-        kept.append(trailing["who"] if trailing else _INLINE_REPORT.sub(" ", sentence))
+        if trailing and reports_speech(trailing["who"]):
+            kept.append(trailing["who"])
+        else:
+            kept.append(_without_reports(sentence))
     return " ".join(kept)
 
 

@@ -1,0 +1,31 @@
+"""Cues that a sentence holds a kind of answer: a date, a place, a name, an unknown; the
+words are data in ``wordlists.toml``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from qa.text.wordlists import phrases, word_set
+
+
+def one_of(*lists: Iterable[str]) -> str:
+    """A regular-expression alternation of the words and phrases, longest first."""
+    items = sorted({item for words in lists for item in words}, key=lambda w: (-len(w), w))
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in items)
+
+
+UNKNOWN = re.compile(rf"\b(not (been )?({one_of(word_set('unknown_participles'))})|"
+                     rf"{one_of(word_set('unknown_words'))})\b", re.I)
+DATE = re.compile(rf"\b(\d{{4}}|{one_of(word_set('date_words'), phrases('date_phrases'))})\b",
+                  re.I)
+FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b")
+# Case-sensitive on the name: "in the death" is no place.
+PLACE = re.compile(rf"\b(?i:{one_of(word_set('place_prepositions'))})\s+(?i:(the|a|an)\s+)?"
+                   rf"([A-Z]\w+|[\w-]+\s+(?i:{one_of(word_set('place_nouns'))})|"
+                   rf"(?i:{one_of(word_set('place_words'))}))")
+CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
+ABOUT_POST = re.compile(rf"\b({one_of(word_set('post_words'), phrases('post_phrases'))})\b",
+                        re.I)
+PRONOUN_START = re.compile(rf"^({one_of(word_set('pronoun_openers'))}|"
+                           rf"the ({one_of(word_set('role_nouns'))}))\b", re.I)
