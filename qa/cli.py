@@ -120,6 +120,9 @@ def _ingest(engine: Any, args: argparse.Namespace) -> int:
 
 def _print_answer(answer: Answer) -> None:
     print(answer.answer)
+    if answer.closest:
+        c = answer.closest
+        print(f"Closest the articles come: “{c.quote}” ({c.title})")
     for sentence in answer.sentences:
         if not sentence.supported:
             print(f"  (not supported by the sources: {sentence.text!r})")

@@ -153,6 +153,7 @@ class QAEngine:
         return Answer(
             question=evidence.question, answer=checked.answer, refused=checked.refused,
             mode=self.mode, citations=checked.citations, sentences=checked.sentences,
+            closest=checked.closest,
             retrieved=[Retrieved(passage_id=h.passage_id, article_id=h.article_id,
                                  start=h.start, end=h.end, score=round(h.score, 5))
                        for h in evidence.hits],

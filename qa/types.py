@@ -87,6 +87,9 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     usage: Usage | None = None
     """The language model's cost, when one wrote the draft."""
+    closest: Citation | None = None
+    """For a refused question, the sentence of the sources nearest to it, offered as what the
+    articles do say (not as the answer); ``None`` when nothing is near."""
 
 
 class IngestReport(BaseModel):
@@ -181,11 +184,15 @@ class DraftSentence:
 
 
 class Draft(list[DraftSentence]):
-    """A draft answer: its sentences, and what writing it cost (``None``: no model wrote it)."""
+    """A draft answer: its sentences, and what writing it cost (``None``: no model wrote it).
+    An empty draft refuses, and may name the ``closest`` sentence: its source's number and
+    its span in that source's article."""
 
-    def __init__(self, sentences: Iterable[DraftSentence] = (), usage: Usage | None = None):
+    def __init__(self, sentences: Iterable[DraftSentence] = (), usage: Usage | None = None,
+                 closest: tuple[int, Span] | None = None):
         super().__init__(sentences)
         self.usage = usage
+        self.closest = closest
 
 
 @dataclass(frozen=True)

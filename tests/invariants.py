@@ -25,3 +25,8 @@ def check_invariants(answer: Answer, engine: QAEngine) -> None:
     if answer.refused:
         assert not answer.citations
         assert "do not answer" in answer.answer
+        if answer.closest:
+            article = engine.get_article(answer.closest.article_id)
+            assert answer.closest.quote == article.text[answer.closest.start:answer.closest.end]
+    else:
+        assert answer.closest is None

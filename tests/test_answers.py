@@ -64,6 +64,25 @@ def test_questions_the_article_cannot_answer_are_refused(seeded: QAEngine, quest
     check_invariants(answer, seeded)
 
 
+@pytest.mark.parametrize(("question", "near"), [
+    ("On what date did NATO approve the additional deployment?", "NATO has approved"),
+    ("How many people were arrested in the police raids in northern Kosovo?",
+     "police conducted raids"),
+])
+def test_a_refusal_offers_the_nearest_sentence_apart(seeded: QAEngine, question: str,
+                                                     near: str) -> None:
+    """No number or date in any sentence: refused, with what the articles do say beside it."""
+    answer = seeded.ask(question)
+    assert answer.refused and answer.closest is not None, answer.answer
+    assert near in answer.closest.quote
+    check_invariants(answer, seeded)
+
+
+def test_an_unrelated_question_is_refused_with_nothing_near(seeded: QAEngine) -> None:
+    answer = seeded.ask("What is a good recipe for banana bread?")
+    assert answer.refused and answer.closest is None
+
+
 @pytest.mark.parametrize("question", [
     "Is Serbia preparing to retake its province Kosovo?",
     "What did US Civil Defense News claim about Serbia and Kosovo?",

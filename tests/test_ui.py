@@ -72,6 +72,22 @@ def test_a_refusal_looks_like_one(seeded_url: str) -> None:
         assert not message.find_elements(By.CSS_SELECTOR, ".cite")
 
 
+def test_a_refusal_shows_the_nearest_sentence_apart(seeded_url: str) -> None:
+    question = "On what date did NATO approve the additional deployment?"
+    expected = api_answer(seeded_url, question)["closest"]
+    with chromium() as driver:
+        message = ask_in_page(driver, seeded_url, question)
+        assert "refused" in str(message.get_attribute("class"))
+        closest = message.find_element(By.CLASS_NAME, "closest")
+        assert expected["quote"] in closest.text and "NATO has approved" in closest.text
+        closest.find_element(By.CSS_SELECTOR, "button.source").click()
+        WebDriverWait(driver, 20).until(
+            lambda d: d.find_elements(By.ID, "highlight")
+            and d.find_element(By.ID, "highlight").get_attribute("textContent"))
+        assert driver.find_element(By.ID, "highlight").get_attribute("textContent") == \
+            expected["quote"]
+
+
 def test_follow_up_uses_the_conversation(seeded_url: str) -> None:
     with chromium() as driver:
         ask_in_page(driver, seeded_url, "What did NATO approve?")

@@ -115,4 +115,6 @@ def _sources(answer: Answer) -> str:
         lines.append(f"[{c.id}] {c.title}" + (f" ({meta})" if meta else "") + f": “{c.quote}”")
     lines += [f"Not supported by the articles: “{s.text}”" for s in answer.sentences
               if not s.supported]
+    if near := answer.closest:
+        lines.append(f"Closest the articles come (not an answer): {near.title}: “{near.quote}”")
     return _SOURCES + "\n".join(lines) if lines else ""

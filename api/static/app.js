@@ -57,6 +57,7 @@ function renderAnswer(item, answer) {
   if (answer.refused) {
     item.classList.add("refused");
     body.textContent = answer.answer;
+    if (answer.closest) item.append(renderClosest(answer.closest));
     return;
   }
   const byId = new Map(answer.citations.map((c) => [c.id, c]));
@@ -79,6 +80,15 @@ function renderAnswer(item, answer) {
     if (i < answer.sentences.length - 1) body.append(document.createTextNode(" "));
   });
   if (answer.citations.length) item.append(renderSources(answer.citations));
+}
+
+function renderClosest(c) {
+  const box = el("p", "closest", "Closest the articles come: ");
+  const open = el("button", "source", c.title);
+  open.type = "button";
+  open.addEventListener("click", () => openCitation(c));
+  box.append(el("q", "quote", c.quote), document.createTextNode(" — "), open);
+  return box;
 }
 
 function renderSources(citations) {

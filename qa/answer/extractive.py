@@ -45,6 +45,10 @@ _FOLLOW_UP = re.compile(r"\b(" + "|".join(sorted(word_set("follow_up")) + phrase
     "follow_up_phrases")) + r")\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 MISSING_NAMES_REFUSE = 0.5
+CLOSEST_FLOOR = 0.3
+"""A refusal offers the nearest sentence when it is at least this near the question."""
+NO_ANSWER = -1.0
+"""The fit of a sentence that cannot answer the kind of question asked."""
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Scored:
     author: str | None = None
     """"Name (@handle)" when the sentence is part of a quoted post with a byline."""
     in_post: bool = False
+    related: float = 0.0
+    """The score without the fit to the kind of answer asked for: how near the question."""
 
 
 def _answer_kind(question: str) -> str:
@@ -72,14 +78,15 @@ def _answer_kind(question: str) -> str:
     return "other"
 
 
-def _fit(kind: str, sentence: str) -> float:
-    """A small bonus when the sentence holds the kind of answer asked for, a larger penalty
-    when a "how many" or "when" question meets a sentence with no number or date at all."""
+def _fit(kind: str, sentence: str, asked: set[str]) -> float:
+    """A small bonus when the sentence holds the kind of answer asked for; a "how many" or
+    "when" question meets in a sentence with no number or date of its own (``asked`` are the
+    question's numbers) no answer at all, unless the sentence says the value is not known."""
     if kind == "number":
-        counts = {n for n in numbers(sentence) if not _YEAR.match(n)}
-        return 0.05 if counts or UNKNOWN.search(sentence) else -0.12
+        counts = {n for n in numbers(sentence) if not _YEAR.match(n)} - asked
+        return 0.05 if counts or UNKNOWN.search(sentence) else NO_ANSWER
     if kind == "date":
-        return 0.05 if DATE.search(sentence) or UNKNOWN.search(sentence) else -0.12
+        return 0.05 if DATE.search(sentence) or UNKNOWN.search(sentence) else NO_ANSWER
     if kind == "person":
         return 0.05 if FULL_NAME.search(sentence) else -0.03
     if kind == "place":
@@ -123,6 +130,7 @@ class ExtractiveAnswerer:
         if missing > MISSING_NAMES_REFUSE:
             return []
         kind = _answer_kind(question)
+        asked_numbers = numbers(question)
         seen: set[tuple[str, int]] = set()
         found: list[Scored] = []
         units = units or {}
@@ -172,8 +180,9 @@ class ExtractiveAnswerer:
         cosine.update({i: float(np.dot(query_vec, v)) for i in shortlist
                        if (v := stored[i]) is not None})
         for i, scored in enumerate(found):
-            scored.score = (0.5 * cosine[i] + 0.5 * lexical[i] + _fit(kind, scored.text)
-                            + (0.1 if about_post and scored.in_post else 0.0) - 0.2 * missing)
+            scored.related = (0.5 * cosine[i] + 0.5 * lexical[i] - 0.2 * missing
+                              + (0.1 if about_post and scored.in_post else 0.0))
+            scored.score = scored.related + _fit(kind, scored.text, asked_numbers)
         return sorted(found, key=lambda s: s.score, reverse=True)
 
     @staticmethod
@@ -201,7 +210,7 @@ class ExtractiveAnswerer:
         ranked = self.score(evidence.search, evidence.hits, evidence.articles, evidence.vector,
                             evidence.lexicon, evidence.units)
         if not ranked or ranked[0].score < self.threshold:
-            return Draft()
+            return self.refusal(ranked)
         chosen = [ranked[0]]
         for other in ranked[1:]:
             if len(chosen) >= MAX_SENTENCES or other.score < max(self.threshold,
@@ -213,6 +222,14 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(other)
         return Draft(DraftSentence(_attributed(s), [s.number]) for s in chosen)
+
+    @staticmethod
+    def refusal(ranked: list[Scored]) -> Draft:
+        """A refusal offering the sentence nearest the question, when one is near enough."""
+        near = max(ranked, key=lambda s: s.related, default=None)
+        if near is None or near.related < CLOSEST_FLOOR:
+            return Draft()
+        return Draft(closest=(near.number, (near.start, near.end)))
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """No text before the draft: the quotes are shown once checked."""

@@ -104,8 +104,8 @@ class LLMAnswerer:
 
     def draft(self, evidence: Evidence) -> Draft:
         messages, excerpts = self._messages(evidence)
-        if self._refused_unasked(excerpts):
-            return Draft()
+        if excerpts and self._refused_unasked(excerpts):
+            return excerpts.refusal
         reply = self.model.chat(messages)
         return self._settled(parse_draft(reply, reply.usage), evidence, excerpts)
 
@@ -115,14 +115,16 @@ class LLMAnswerer:
 
     def _settled(self, draft: Draft, evidence: Evidence, excerpts: Excerpts | None) -> Draft:
         draft = _renumbered(draft, excerpts)
-        return self.anchor.settle(draft, evidence, excerpts) if self.anchor and excerpts \
-            else draft
+        if excerpts is None:
+            return draft
+        draft.closest = excerpts.refusal.closest  # offered if the checks refuse the draft
+        return self.anchor.settle(draft, evidence, excerpts) if self.anchor else draft
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
         messages, excerpts = self._messages(evidence)
-        if self._refused_unasked(excerpts):
-            yield Draft()
+        if excerpts and self._refused_unasked(excerpts):
+            yield excerpts.refusal
             return
         parts = []
         usage: Usage | None = None

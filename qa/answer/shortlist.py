@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from qa.answer.extractive import ExtractiveAnswerer, Scored
 from qa.text.sentences import sentence_spans
-from qa.types import Evidence, Hit, Span
+from qa.types import Draft, Evidence, Hit, Span
 
 GAP = " … "
 CONSIDERED = 12
@@ -32,6 +32,8 @@ class Excerpts:
     """The source numbers (in ``Evidence.hits``) each excerpt is drawn from."""
     best: float = 0.0
     """The extractive scorer's best sentence score (0 when it refuses outright)."""
+    refusal: Draft = field(default_factory=Draft)
+    """What to answer if the question is refused: the nearest sentence, if any is near."""
 
     def sources_of(self, shown: int) -> list[int]:
         """The ``Evidence`` source numbers of excerpt ``shown`` (none: it is no excerpt)."""
@@ -47,6 +49,7 @@ class Shortlister:
         ranked = self.scorer.score(evidence.search, evidence.hits, evidence.articles,
                                    evidence.vector, evidence.lexicon, evidence.units)
         best = ranked[0].score if ranked else 0.0
+        refusal = self.scorer.refusal(ranked)
         if not ranked:  # the scorer refuses outright: the model sees the leading passages
             ranked = _in_order(evidence)
         chosen: dict[int, set[Span]] = {}
@@ -59,7 +62,7 @@ class Shortlister:
                 continue  # a shorter sentence further down may still fit
             chosen[scored.number] = have | set(fresh)
             used += cost
-        out = Excerpts(best=best)
+        out = Excerpts(best=best, refusal=refusal)
         by_article: dict[str, list[int]] = {}
         for number in sorted(chosen):
             by_article.setdefault(evidence.hits[number - 1].article_id, []).append(number)

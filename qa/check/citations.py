@@ -36,6 +36,7 @@ class Checked:
     refused: bool
     citations: list[Citation] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
+    closest: Citation | None = None
 
 
 @dataclass
@@ -63,7 +64,7 @@ class CitationChecker:
 
     def check(self, draft: Draft, hits: list[Hit], articles: dict[str, Article]) -> Checked:
         if not draft:
-            return Checked(REFUSAL, True)
+            return Checked(REFUSAL, True, closest=self._closest(draft, hits, articles))
         candidates = self._candidates(hits, articles)
         citations: dict[tuple[str, int, int], Citation] = {}
         sentences: list[AnswerSentence] = []
@@ -75,7 +76,7 @@ class CitationChecker:
             sentences.append(AnswerSentence(text=shown, citations=list(dict.fromkeys(ids)),
                                             supported=bool(chosen), support=support))
         if not any(s.supported for s in sentences):
-            return Checked(REFUSAL, True)
+            return Checked(REFUSAL, True, closest=self._closest(draft, hits, articles))
         return Checked(" ".join(render_pieces(sentences)), False, list(citations.values()),
                        sentences)
 
@@ -131,6 +132,17 @@ class CitationChecker:
         # ALCE precision: a citation stays unless it alone adds nothing the others lack.
         keep = [i for i in ranked if scores[i] >= self.threshold * 0.75 or i == ranked[0]]
         return keep, support
+
+    def _closest(self, draft: Draft, hits: list[Hit],
+                 articles: dict[str, Article]) -> Citation | None:
+        """The refusal's nearest sentence as a citation, when the draft names one."""
+        if draft.closest is None or not 0 < draft.closest[0] <= len(hits):
+            return None
+        source, (start, end) = draft.closest
+        text = articles[hits[source - 1].article_id].text
+        found: dict[tuple[str, int, int], Citation] = {}
+        self._cite(_Candidate(source, start, end, Quote(text[start:end])), hits, articles, found)
+        return next(iter(found.values()))
 
     @staticmethod
     def _cite(candidate: _Candidate, hits: list[Hit], articles: dict[str, Article],

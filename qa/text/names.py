@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from qa.text.countries import Forms, country_forms
 from qa.text.terms import STOPWORDS, fold, stem, terms, words
 from qa.text.wordlists import word_map, word_set
 
@@ -23,15 +24,23 @@ def names_in(text: str) -> set[str]:
     return found
 
 
+def name_forms(name: str) -> Forms:
+    """Other ways to write the name ``name`` (a stem), each as its stems: an abbreviation's
+    long form ("un": "united nations"), a country's name, demonym and capital ("serbian":
+    "serbia", "belgrad")."""
+    alias = (frozenset(stem(w) for w in words(ALIASES[name])),) if name in ALIASES else ()
+    return alias + country_forms(name)
+
+
 def alias_stems(name: str) -> set[str]:
-    """The stems of a name's long form ("us": those of "united states"); empty for others."""
-    return {stem(w) for w in words(ALIASES[name])} if name in ALIASES else set()
+    """The stems of every other form of a name; empty for a name with none."""
+    return set().union(*name_forms(name))
 
 
 def missing_from(names: set[str], present: set[str]) -> set[str]:
-    """The names not in ``present`` (stems), an alias counting for its long form."""
+    """The names not in ``present`` (stems), any other form of a name counting for it."""
     return {n for n in names if n not in present
-            and not (n in ALIASES and alias_stems(n) <= present)}
+            and not any(form <= present for form in name_forms(n))}
 
 
 def capitalised_names(text: str) -> set[str]:
