@@ -66,6 +66,9 @@ class Health(BaseModel):
     model_runtime: Literal["local", "remote"] | None = Field(
         None, description="\"local\": run in this process by llama.cpp; \"remote\": an "
         "OpenAI-compatible server.")
+    verifier: str = Field(description="What checks each answer sentence against its cited "
+                          "spans: \"heuristic\" (the rules) or \"heuristic+model\" (the "
+                          "rules with the answerer's model asked too).")
     embedder: str
     keyword_index: Literal["ready", "building"] = Field(
         "ready", description="\"building\" while a large store's BM25 index is built after "

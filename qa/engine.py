@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from qa.answer.answerer import Answerer, build_answerer
+from qa.answer.extractive import ExtractiveAnswerer
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.render import render_pieces
 from qa.check.verifier import Verifier, build_verifier
@@ -21,13 +22,15 @@ from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
-from qa.types import Answer, Article, Draft, Evidence, IngestReport, Quote
+from qa.types import Answer, Article, Draft, Evidence, IngestReport, Preview, Quote
 from qa.types import RetrievedPassage as Retrieved
 
 if TYPE_CHECKING:
     from qa.answer.openai_chat import OpenAIChat
 
 MAX_TOP_K = 50
+MODEL_FAILED = ("The language model's answer did not pass the citation checks, so the "
+                "sentences of the articles that answer are quoted instead.")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: not valid Unicode text
 
 
@@ -48,6 +51,9 @@ class QAEngine:
         self.verifier = verifier or build_verifier(settings, self.embedder,
                                                    getattr(self.answerer, "model", None))
         self.checker = CitationChecker(self.verifier, settings.support_threshold)
+        self.quoter = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
+        """The instant answer: the checked quotes, shown first while a model writes, and
+        kept when the model's answer fails the checks."""
         self._ingesting = threading.Lock()
 
     @property
@@ -87,7 +93,10 @@ class QAEngine:
         evidence, started = self._gather(question, history, top_k, since, until)
         retrieved = time.perf_counter()
         draft = self.answerer.draft(evidence) if evidence.hits else Draft()
-        return self._end(evidence, draft, started, retrieved, since, until)
+        answer = self._end(evidence, draft, started, retrieved, since, until)
+        if answer.refused:
+            answer = self._or_quotes(answer, self._quotes(evidence, started, retrieved))
+        return answer
 
     def retrieve(self, question: str, top_k: int | None = None, since: date | None = None,
                  until: date | None = None) -> Evidence:
@@ -100,28 +109,48 @@ class QAEngine:
         return self.ask(question, top_k=top_k, history=history)
 
     def stream_chat(self, messages: list[dict[str, str]],
-                    top_k: int | None = None) -> Iterator[str | Answer]:
+                    top_k: int | None = None) -> Iterator[str | Preview | Answer]:
         """Yields text as it is written, then the checked ``Answer``. When the answerer
-        writes as it goes (a language model), the text is its draft (markers numbering
-        sources) and the ``Answer`` that follows is what to show; otherwise the text is the
-        checked answer, sentence by sentence."""
+        writes as it goes (a language model), the checked quotes come with its first token
+        as a ``Preview``, the text is then the model's draft (markers numbering sources) and
+        the ``Answer`` that follows is what to show; otherwise the text is the checked
+        answer, sentence by sentence."""
         question, history = _split_messages(messages, self.settings.max_question_chars)
         evidence, started = self._gather(question, history, top_k, None, None)
         retrieved = time.perf_counter()
+        quotes = self._quotes(evidence, started, retrieved)
         draft = Draft()
         streamed = False
         for item in self.answerer.stream(evidence) if evidence.hits else ():
             if isinstance(item, str):
+                if not streamed and quotes is not None and not quotes.refused:
+                    yield Preview(quotes)  # once the model answers: its errors stay errors
                 streamed = True
                 yield item
             else:
                 draft = item
-        answer = self._end(evidence, draft, started, retrieved, None, None)
+        answer = self._or_quotes(
+            self._end(evidence, draft, started, retrieved, None, None), quotes)
         if not streamed:
             pieces = self.answer_pieces(answer)
             for i, piece in enumerate(pieces):
                 yield piece if i == len(pieces) - 1 else piece + " "
         yield answer
+
+    def _quotes(self, evidence: Evidence, started: float, retrieved: float) -> Answer | None:
+        """The checked quotes, when a language model writes the answer (else ``None``)."""
+        if self.answerer.mode == self.quoter.mode or not evidence.hits:
+            return None
+        return self._end(evidence, self.quoter.draft(evidence), started, retrieved, None, None)
+
+    @staticmethod
+    def _or_quotes(answer: Answer, quotes: Answer | None) -> Answer:
+        """The model's checked answer, or the quotes when the checks refused what it wrote
+        and the quotes answer."""
+        if not answer.refused or quotes is None or quotes.refused:
+            return answer
+        return quotes.model_copy(update={"note": MODEL_FAILED, "usage": answer.usage,
+                                         "timings_ms": answer.timings_ms})
 
     @staticmethod
     def answer_pieces(answer: Answer) -> list[str]:
@@ -165,11 +194,8 @@ class QAEngine:
     def explain(self, question: str, top_k: int | None = None) -> list[dict[str, Any]]:
         """The extractive scorer's candidate sentences for ``question``, best first, with
         their scores: what it would quote, and why it refuses."""
-        from qa.answer.extractive import ExtractiveAnswerer
-
         ev, _ = self._gather(question, None, top_k, None, None)
-        scorer = ExtractiveAnswerer(self.embedder, self.settings.answer_threshold)
-        ranked = scorer.score(ev.search, ev.hits, ev.articles, ev.vector, ev.lexicon, ev.units)
+        ranked = self.quoter.score(ev.search, ev.hits, ev.articles, ev.vector, ev.lexicon, ev.units)
         return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
                  "article_id": ev.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]
@@ -211,7 +237,7 @@ class QAEngine:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
                 "mode": self.mode, "model": self.answerer.model_name,
                 "model_runtime": getattr(self.answerer, "model_runtime", None),
-                "embedder": self.embedder.identity,
+                "verifier": self.verifier.name, "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
 
 

@@ -87,9 +87,19 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     usage: Usage | None = None
     """The language model's cost, when one wrote the draft."""
+    note: str | None = None
+    """Why the answer is not what the language model wrote: its draft failed the checks,
+    so the checked quotes are shown instead (``None`` otherwise)."""
     closest: Citation | None = None
     """For a refused question, the sentence of the sources nearest to it, offered as what the
     articles do say (not as the answer); ``None`` when nothing is near."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The checked quotes of an answer, shown at once while a language model writes."""
+
+    answer: Answer
 
 
 class IngestReport(BaseModel):

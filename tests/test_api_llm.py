@@ -29,8 +29,12 @@ def test_tokens_are_the_draft_and_done_is_the_checked_answer(url: str,
     with httpx.stream("POST", f"{url}/api/chat", json=CHAT, timeout=30) as response:
         got = events(response)
     names = [name for name, _ in got]
-    assert names[-1] == "done" and set(names[:-1]) == {"token"} and len(names) > 3
-    draft = "".join(data["text"] for _, data in got[:-1])
+    assert names[0] == "quote" and names[-1] == "done" and set(names[1:-1]) == {"token"}
+    assert len(names) > 4
+    quotes = got[0][1]  # the checked quotes, shown while the model writes
+    assert not quotes["refused"] and "four people" in quotes["answer"]
+    assert SHOOTOUT in quotes["citations"][0]["quote"] and quotes["note"] is None
+    draft = "".join(data["text"] for _, data in got[1:-1])
     source = source_number(llm.requests[0], SHOOTOUT)
     assert draft == f"Four people died in the shootout last weekend [{source}]."
     answer = got[-1][1]
@@ -65,7 +69,7 @@ def test_a_stream_cut_halfway_ends_with_an_error_event(url: str, llm: ScriptedLL
         assert response.status_code == 200
         got = events(response)
     names = [name for name, _ in got]
-    assert names[-1] == "error" and "done" not in names and names[0] == "token"
+    assert names[-1] == "error" and "done" not in names and names[:2] == ["quote", "token"]
     assert got[-1][1]["error"]["type"] == "upstream_error"
     assert httpx.get(f"{url}/health").status_code == 200
 

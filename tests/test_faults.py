@@ -116,7 +116,7 @@ def test_a_stream_with_a_broken_event_midway_ends_with_an_error(url: str,
     llm.script.append(Step(raw=first + b"data: {oops\n\n" + first + b"data: [DONE]\n\n"))
     with httpx.stream("POST", f"{url}/api/chat", json=CHAT, timeout=30) as response:
         got = events(response)
-    assert [name for name, _ in got] == ["token", "error"]
+    assert [name for name, _ in got] == ["quote", "token", "error"]
     assert "broke off" in got[-1][1]["error"]["message"]
 
 
@@ -182,12 +182,16 @@ def test_made_up_citation_numbers_over_the_openai_api(url: str, llm: ScriptedLLM
     assert "moon" in sources and "Eurovision" in sources
 
 
-def test_an_answer_citing_only_numbers_that_do_not_exist_is_refused(url: str,
-                                                                    llm: ScriptedLLM) -> None:
+def test_an_answer_citing_only_numbers_that_do_not_exist_is_never_shown(
+        url: str, llm: ScriptedLLM) -> None:
+    """The checks refuse the draft; the checked quotes that answer are shown, with a note."""
     llm.reply("NATO will station troops on the moon [12]. Serbia won Eurovision [0][44].")
     answer = send(url, "/api/ask").json()
-    assert answer["refused"] is True and answer["citations"] == []
-    assert "[" not in answer["answer"]
+    assert "moon" not in answer["answer"] and "Eurovision" not in answer["answer"]
+    assert not answer["refused"] and "did not pass the citation checks" in answer["note"]
+    assert all(s["supported"] for s in answer["sentences"])
+    assert {c["id"] for c in answer["citations"]} == {
+        int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
 
 
 # -- the Chroma server restarted while the service runs -----------------------------------

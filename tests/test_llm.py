@@ -87,7 +87,9 @@ def test_a_made_up_sentence_is_flagged(llm_engine: QAEngine, llm: ScriptedLLM) -
 def test_a_wrong_number_is_not_supported(llm_engine: QAEngine, llm: ScriptedLLM) -> None:
     reply(llm, "Twelve people died in the shootout last weekend [{s}].", s=SHOOTOUT)
     answer = llm_engine.ask("How many people died in the shootout?")
-    assert answer.refused and answer.citations == []
+    assert "Twelve" not in answer.answer  # refused by the checks: the quotes answer instead
+    assert not answer.refused and answer.note and "four people" in answer.answer
+    check_invariants(answer, llm_engine)
 
 
 def test_a_refusal_from_the_llm_is_a_refusal(llm_engine: QAEngine, llm: ScriptedLLM) -> None:
@@ -177,7 +179,8 @@ def test_a_quote_does_not_carry_what_surrounds_it(llm_engine: QAEngine, llm: Scr
                                                   template: str) -> None:
     reply(llm, template, s=SHOOTOUT)
     answer = llm_engine.ask("How many people died in the shootout?")
-    assert answer.refused, answer.sentences
+    assert "Putin" not in answer.answer and "40" not in answer.answer, answer.sentences
+    assert answer.note and all(s.supported for s in answer.sentences)  # the quotes instead
 
 
 def test_an_attributed_post_is_supported(llm_engine: QAEngine, llm: ScriptedLLM) -> None:

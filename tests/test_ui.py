@@ -182,3 +182,17 @@ def test_new_chat_drops_the_answer_still_streaming(serve: Callable[..., str],
         assert len(driver.find_elements(By.CSS_SELECTOR, ".msg.user")) == 1
     second = llm.requests[-1]["messages"]
     assert [m["role"] for m in second] == ["system", "user"]  # no turn of the dropped chat
+
+
+def test_a_model_answer_that_fails_the_checks_leaves_the_quotes_and_says_why(
+        serve: Callable[..., str], llm: ScriptedLLM) -> None:
+    url = serve(llm_base_url=llm.url, llm_model="scripted", llm_timeout=5.0,
+                llm_max_retries=0)
+    llm.reply("Twelve ministers resigned in protest [1].")
+    with chromium() as driver:
+        message = ask_in_page(driver, url, QUESTION)
+        assert "four people" in message.find_element(By.CLASS_NAME, "answer").text
+        assert "Twelve" not in message.text and not message.find_elements(By.CLASS_NAME, "draft")
+        assert "did not pass the citation checks" in message.find_element(By.CLASS_NAME,
+                                                                         "note").text
+        assert "death of four people" in open_citation(driver, message)

@@ -50,10 +50,23 @@ function citeButton(citation) {
   return button;
 }
 
+// The checked quotes, shown while the model writes its answer below them; returns where
+// the model's draft goes.
+function showQuotes(item, quotes) {
+  renderAnswer(item, quotes);
+  item.classList.add("streaming", "preview");
+  const draft = el("p", "draft");
+  draft.title = "The model's answer, shown once checked";
+  item.append(draft);
+  return draft;
+}
+
 function renderAnswer(item, answer) {
-  item.classList.remove("streaming");
+  item.classList.remove("streaming", "preview");
+  item.querySelectorAll(".draft, .sources, .closest, .note").forEach((n) => n.remove());
   const body = item.querySelector(".answer");
   body.replaceChildren();
+  if (answer.note) item.append(el("p", "note", answer.note));
   if (answer.refused) {
     item.classList.add("refused");
     body.textContent = answer.answer;
@@ -209,9 +222,10 @@ async function ask(question) {
       const body = await res.json().catch(() => ({}));
       throw new Error(body.error ? body.error.message : `HTTP ${res.status}`);
     }
-    const body = item.querySelector(".answer");
+    let body = item.querySelector(".answer");
     await readEvents(res, (name, data) => {
-      if (name === "token") body.append(document.createTextNode(data.text));
+      if (name === "quote") body = showQuotes(item, data);
+      else if (name === "token") body.append(document.createTextNode(data.text));
       else if (name === "done") answer = data;
       else if (name === "error") throw new Error(data.error.message);
     });
