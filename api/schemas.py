@@ -40,6 +40,9 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(None, ge=1, le=50, description="Passages given to the answerer.")
     since: ISODate | None = Field(None, description="Only articles published on or after.")
     until: ISODate | None = Field(None, description="Only articles published on or before.")
+    as_of: ISODate | None = Field(None, description="Answer as of this day: no article "
+                                  "published after it is used, and the question's time words "
+                                  "(\"this week\", \"in October\") are read against it.")
 
 
 class Message(BaseModel):
@@ -54,6 +57,9 @@ class ChatRequest(BaseModel):
                                     description="The conversation; the last is the question.")
     stream: bool = Field(False, description="Answer as Server-Sent Events.")
     top_k: int | None = Field(None, ge=1, le=50)
+    as_of: ISODate | None = Field(None, description="Answer as of this day: no article "
+                                  "published after it is used, and the question's time words "
+                                  "(\"this week\", \"in October\") are read against it.")
 
 
 class Health(BaseModel):
@@ -146,6 +152,9 @@ class ChatCompletionRequest(BaseModel):
     model: str = "articleqa"
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
+    as_of: ISODate | None = Field(None, description="An extra field: answer as of this day "
+                                  "(no later article is used; the question's time words are "
+                                  "read against it).")
 
 
 class CompletionMessage(BaseModel):

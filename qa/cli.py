@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=None)
     ask.add_argument("--since", type=_date, help="only articles published on or after")
     ask.add_argument("--until", type=_date, help="only articles published on or before")
+    ask.add_argument("--as-of", type=_date, help="answer as of this day (YYYY-MM-DD): no "
+                     "later article is used, and 'this week', 'in October' … are read against it")
     sub.add_parser("chat", help="multi-turn chat in the terminal")
     articles = sub.add_parser("articles", help="list, show or delete articles")
     verbs = articles.add_subparsers(dest="verb", required=True)
@@ -120,6 +122,8 @@ def _ingest(engine: Any, args: argparse.Namespace) -> int:
 
 def _print_answer(answer: Answer) -> None:
     print(answer.answer)
+    if answer.when:
+        print(answer.when)
     if answer.closest:
         c = answer.closest
         print(f"Closest the articles come: “{c.quote}” ({c.title})")
@@ -137,7 +141,8 @@ def _print_answer(answer: Answer) -> None:
 def _ask(engine: Any, args: argparse.Namespace) -> int:
     if args.since and args.until and args.since > args.until:
         raise InvalidInput("--since is after --until")
-    answer = engine.ask(args.question, top_k=args.top_k, since=args.since, until=args.until)
+    answer = engine.ask(args.question, top_k=args.top_k, since=args.since, until=args.until,
+                        as_of=args.as_of)
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:

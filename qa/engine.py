@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from qa.answer.answerer import Answerer, build_answerer
 from qa.answer.extractive import ExtractiveAnswerer
 from qa.check.citations import REFUSAL, Checked, CitationChecker
+from qa.check.dating import when
 from qa.check.render import render_pieces
 from qa.check.verifier import Verifier, build_verifier
 from qa.config import Settings
@@ -22,7 +23,8 @@ from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
-from qa.types import Answer, Article, Draft, Evidence, IngestReport, Preview, Quote
+from qa.text.when import window
+from qa.types import Answer, Article, Draft, Evidence, Hit, IngestReport, Preview, Quote, TimeWindow
 from qa.types import RetrievedPassage as Retrieved
 
 if TYPE_CHECKING:
@@ -88,9 +90,12 @@ class QAEngine:
 
     # -- questions -----------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
-            until: date | None = None, history: list[dict[str, str]] | None = None) -> Answer:
-        """Answer ``question`` from the stored articles, with checked citations."""
-        evidence, started = self._gather(question, history, top_k, since, until)
+            until: date | None = None, history: list[dict[str, str]] | None = None,
+            as_of: date | None = None) -> Answer:
+        """Answer ``question`` from the stored articles, with checked citations. Asked
+        ``as_of`` a day, no article published after it is used, and the question's time
+        words ("this week", "in October") are read against it (``Answer.window``)."""
+        evidence, started = self._gather(question, history, top_k, since, until, as_of)
         retrieved = time.perf_counter()
         draft = self.answerer.draft(evidence) if evidence.hits else Draft()
         answer = self._end(evidence, draft, started, retrieved, since, until)
@@ -99,24 +104,25 @@ class QAEngine:
         return answer
 
     def retrieve(self, question: str, top_k: int | None = None, since: date | None = None,
-                 until: date | None = None) -> Evidence:
+                 until: date | None = None, as_of: date | None = None) -> Evidence:
         """The passages (and their articles) an answer to ``question`` would be drafted from."""
-        return self._gather(question, None, top_k, since, until)[0]
+        return self._gather(question, None, top_k, since, until, as_of)[0]
 
-    def chat(self, messages: list[dict[str, str]], top_k: int | None = None) -> Answer:
+    def chat(self, messages: list[dict[str, str]], top_k: int | None = None,
+             as_of: date | None = None) -> Answer:
         """Answer the last user message, reading earlier turns as the conversation."""
         question, history = _split_messages(messages, self.settings.max_question_chars)
-        return self.ask(question, top_k=top_k, history=history)
+        return self.ask(question, top_k=top_k, history=history, as_of=as_of)
 
-    def stream_chat(self, messages: list[dict[str, str]],
-                    top_k: int | None = None) -> Iterator[str | Preview | Answer]:
+    def stream_chat(self, messages: list[dict[str, str]], top_k: int | None = None,
+                    as_of: date | None = None) -> Iterator[str | Preview | Answer]:
         """Yields text as it is written, then the checked ``Answer``. When the answerer
         writes as it goes (a language model), the checked quotes come with its first token
         as a ``Preview``, the text is then the model's draft (markers numbering sources) and
         the ``Answer`` that follows is what to show; otherwise the text is the checked
         answer, sentence by sentence."""
         question, history = _split_messages(messages, self.settings.max_question_chars)
-        evidence, started = self._gather(question, history, top_k, None, None)
+        evidence, started = self._gather(question, history, top_k, None, None, as_of)
         retrieved = time.perf_counter()
         quotes = self._quotes(evidence, started, retrieved)
         draft = Draft()
@@ -159,21 +165,39 @@ class QAEngine:
         return [answer.answer] if answer.refused else render_pieces(answer.sentences)
 
     def _gather(self, question: str, history: list[dict[str, str]] | None, top_k: int | None,
-                since: date | None, until: date | None) -> tuple[Evidence, float]:
+                since: date | None, until: date | None,
+                as_of: date | None = None) -> tuple[Evidence, float]:
         started = time.perf_counter()
         question = _validate(question, since, until, top_k, self.settings.max_question_chars)
         turns = [t for t in (history or []) if t.get("role") in {"user", "assistant"}]
         search = self.answerer.condense(question, turns) if turns else question
         vector = self.embedder.embed_one(search)
-        hits, lexicon = self.retriever.search(search, top_k or self.settings.top_k, since, until,
-                                              vector)
+        k = top_k or self.settings.top_k
+        scope = _scope(search, as_of, since, until)
+        hits, lexicon = self._search(search, k, scope, since, until, vector)
+        if not hits and scope is not None and scope.expression:  # nothing in its window
+            scope = scope.model_copy(update={"since": since, "until": _earliest(until, as_of),
+                                             "widened": True})
+            hits, lexicon = self._search(search, k, scope, since, until, vector)
         articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
         hits = [h for h in hits if h.article_id in articles]
         return Evidence(question, search, hits, articles, vector, turns, lexicon,
-                        dict(units)), started
+                        dict(units), scope), started
+
+    def _search(self, search: str, k: int, scope: TimeWindow | None, since: date | None,
+                until: date | None, vector: Any) -> tuple[list[Hit], Any]:
+        """Retrieval within the dates asked for: ``since``/``until`` as given, or the window
+        asked ``as_of`` (in which an undated article counts as published before ``as_of``
+        unless the question names a time)."""
+        if scope is None:
+            return self.retriever.search(search, k, since, until, vector)
+        undated = scope.since is None and since is None and until is None
+        return self.retriever.search(search, k, scope.since, scope.until, vector, undated)
 
     def _end(self, evidence: Evidence, draft: Draft, started: float, retrieved: float,
              since: date | None, until: date | None) -> Answer:
+        if evidence.window is not None:
+            since, until = evidence.window.since, evidence.window.until
         if not evidence.hits and (since or until) and self.store.count_passages():
             checked = Checked(_empty_window(since, until), True)
         else:
@@ -182,7 +206,8 @@ class QAEngine:
         return Answer(
             question=evidence.question, answer=checked.answer, refused=checked.refused,
             mode=self.mode, citations=checked.citations, sentences=checked.sentences,
-            closest=checked.closest,
+            closest=checked.closest, window=evidence.window,
+            when=when(checked.citations, evidence.window),
             retrieved=[Retrieved(passage_id=h.passage_id, article_id=h.article_id,
                                  start=h.start, end=h.end, score=round(h.score, 5))
                        for h in evidence.hits],
@@ -239,6 +264,24 @@ class QAEngine:
                 "model_runtime": getattr(self.answerer, "model_runtime", None),
                 "verifier": self.verifier.name, "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
+
+
+def _scope(question: str, as_of: date | None, since: date | None,
+           until: date | None) -> TimeWindow | None:
+    """The window ``question`` asks about as of ``as_of`` (``None`` when not asked so),
+    within ``since``/``until`` when those are given too."""
+    if as_of is None:
+        return None
+    found = window(question, as_of)
+    start = max((d for d in (since, found.since) if d), default=None)
+    end = _earliest(until, found.until)
+    if start and start > end:  # the question's words fall outside since/until: those win
+        start, end = since, _earliest(until, as_of)
+    return TimeWindow(as_of=as_of, since=start, until=end, expression=found.expression)
+
+
+def _earliest(until: date | None, as_of: date | None) -> date:
+    return min(d for d in (until, as_of) if d)
 
 
 def _empty_window(since: date | None, until: date | None) -> str:

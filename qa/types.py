@@ -76,6 +76,20 @@ class Usage(BaseModel):
     """Why it stopped early, if it did: ``length`` (the token bound) or ``deadline``."""
 
 
+class TimeWindow(BaseModel):
+    """The publication dates an answer was drawn from, when a question is asked ``as_of``
+    a day: never after it, and within what the question's own time words say."""
+
+    as_of: date
+    since: date | None = None
+    until: date
+    expression: str | None = None
+    """The question's words the window was read from ("this week"); null: ``as_of`` only."""
+    widened: bool = False
+    """No article was published in the question's window, so the answer is drawn from all
+    those up to ``as_of``."""
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -90,6 +104,11 @@ class Answer(BaseModel):
     note: str | None = None
     """Why the answer is not what the language model wrote: its draft failed the checks,
     so the checked quotes are shown instead (``None`` otherwise)."""
+    window: TimeWindow | None = None
+    """The dates searched, when the question was asked ``as_of`` a day."""
+    when: str | None = None
+    """When the cited articles were published ("Reported 2–5 October 2023"), with a warning
+    when the newest is long before ``as_of``."""
     closest: Citation | None = None
     """For a refused question, the sentence of the sources nearest to it, offered as what the
     articles do say (not as the answer); ``None`` when nothing is near."""
@@ -178,6 +197,7 @@ class Evidence:
     history: list[dict[str, str]] = field(default_factory=list)
     lexicon: Lexicon = NO_LEXICON
     units: dict[str, SentenceVectors] = field(default_factory=dict)
+    window: TimeWindow | None = None
 
     @property
     def asked(self) -> str:

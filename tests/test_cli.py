@@ -42,7 +42,8 @@ def test_ask_json_follows_the_contract(store: Path) -> None:
     shown = json.loads(run(store, "articles", "show", citation["article_id"], "--json").stdout)
     assert shown["text"][citation["start"]:citation["end"]] == citation["quote"]
     assert set(answer) == {"question", "answer", "refused", "mode", "citations", "sentences",
-                           "retrieved", "timings_ms", "usage", "closest"}
+                           "retrieved", "timings_ms", "usage", "closest", "note", "window",
+                           "when"}
 
 
 def test_ask_prints_the_answer_and_its_sources(store: Path) -> None:
@@ -81,6 +82,19 @@ def test_since_after_until_names_the_flags(store: Path) -> None:
     proc = run(store, "ask", "What happened?", "--since", "2024-01-01", "--until", "2023-01-01",
                check=False)
     assert proc.returncode == 1 and "--since is after --until" in proc.stderr
+
+
+def test_as_of_answers_with_the_day_and_its_window(store: Path) -> None:
+    proc = run(store, "ask", "How many people died in the shootout this week?", "--as-of",
+               "2023-10-06", "--json")
+    answer = json.loads(proc.stdout)
+    window = answer["window"]  # the seed article has no date: the week holds nothing
+    assert window["as_of"] == "2023-10-06" and window["expression"] == "this week"
+    assert window["widened"] is True and not answer["refused"]
+    text = run(store, "ask", "How many people died in the shootout?", "--as-of", "2023-10-06")
+    assert "As of 6 October 2023." in text.stdout
+    bad = run(store, "ask", "What happened?", "--as-of", "soon", check=False)
+    assert bad.returncode == 2 and "not a date" in bad.stderr
 
 
 def test_a_bad_date_is_a_usage_error(store: Path) -> None:

@@ -196,3 +196,23 @@ def test_a_model_answer_that_fails_the_checks_leaves_the_quotes_and_says_why(
         assert "did not pass the citation checks" in message.find_element(By.CLASS_NAME,
                                                                          "note").text
         assert "death of four people" in open_citation(driver, message)
+
+
+def test_the_as_of_date_picker_defaults_to_today_and_dates_the_answer(seeded_url: str) -> None:
+    from datetime import date
+
+    with chromium() as driver:
+        message = ask_in_page(driver, seeded_url, QUESTION)
+        today = date.today()
+        assert driver.find_element(By.ID, "as-of").get_attribute("value") == today.isoformat()
+        assert message.find_element(By.CLASS_NAME, "when").text.startswith(
+            f"As of {today.day} {today:%B %Y}.")
+        picker = driver.find_element(By.ID, "as-of")  # another day: the answer says that one
+        driver.execute_script("arguments[0].value = '2023-10-06';", picker)
+        box = driver.find_element(By.ID, "question")
+        box.send_keys(QUESTION)
+        box.send_keys(Keys.ENTER)
+        WebDriverWait(driver, 30).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ANSWERED)) == 2)
+        second = driver.find_elements(By.CSS_SELECTOR, ANSWERED)[-1]
+        assert second.find_element(By.CLASS_NAME, "when").text == "As of 6 October 2023."

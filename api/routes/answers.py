@@ -32,7 +32,7 @@ def health(engine: Engine) -> Health:
 async def ask(body: AskRequest, engine: Engine, request: Request) -> Answer:
     """Answer one question from the articles, every sentence cited and checked."""
     return await unless_disconnected(request, engine.ask, body.question, top_k=body.top_k,
-                                     since=body.since, until=body.until)
+                                     since=body.since, until=body.until, as_of=body.as_of)
 
 
 @router.post("/api/chat", response_model=Answer, responses=_SSE_DOC,  # type: ignore[arg-type]
@@ -46,8 +46,10 @@ async def chat(body: ChatRequest, engine: Engine,
     fails the checks)."""
     messages = [m.model_dump() for m in body.messages]
     if not body.stream:
-        return await unless_disconnected(request, engine.chat, messages, body.top_k)
-    first, rest = await sse.first_then_rest(engine.stream_chat(messages, body.top_k))
+        return await unless_disconnected(request, engine.chat, messages, body.top_k,
+                                         body.as_of)
+    first, rest = await sse.first_then_rest(engine.stream_chat(messages, body.top_k,
+                                                               body.as_of))
 
     def encode(item: str | Preview | Answer) -> str:
         if isinstance(item, Answer):

@@ -55,7 +55,8 @@ async def chat_completions(body: ChatCompletionRequest, engine: Engine,
     """Answer the last user message from the articles. System prompts are ignored: the
     service's own instructions decide how answers are grounded."""
     messages = _conversation(body.messages)
-    answer: Answer = await unless_disconnected(request, engine.chat, messages)
+    answer: Answer = await unless_disconnected(request, engine.chat, messages, None,
+                                               body.as_of)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         return ChatCompletion(
@@ -117,4 +118,6 @@ def _sources(answer: Answer) -> str:
               if not s.supported]
     if near := answer.closest:
         lines.append(f"Closest the articles come (not an answer): {near.title}: “{near.quote}”")
+    if answer.when:
+        lines.append(answer.when)
     return _SOURCES + "\n".join(lines) if lines else ""

@@ -61,9 +61,21 @@ function showQuotes(item, quotes) {
   return draft;
 }
 
+// The day to answer as of: today unless the reader picks another (empty: no bound).
+function asOf() {
+  const day = $("as-of").value;
+  return day ? { as_of: day } : {};
+}
+
+function today() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
 function renderAnswer(item, answer) {
   item.classList.remove("streaming", "preview");
-  item.querySelectorAll(".draft, .sources, .closest, .note").forEach((n) => n.remove());
+  item.querySelectorAll(".draft, .sources, .closest, .note, .when").forEach((n) => n.remove());
   const body = item.querySelector(".answer");
   body.replaceChildren();
   if (answer.note) item.append(el("p", "note", answer.note));
@@ -92,6 +104,7 @@ function renderAnswer(item, answer) {
     body.append(span);
     if (i < answer.sentences.length - 1) body.append(document.createTextNode(" "));
   });
+  if (answer.when) item.append(el("p", "when", answer.when));
   if (answer.citations.length) item.append(renderSources(answer.citations));
 }
 
@@ -215,7 +228,7 @@ async function ask(question) {
     const res = await fetch("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ messages, stream: true }),
+      body: JSON.stringify({ messages, stream: true, ...asOf() }),
       signal: pending.signal,
     });
     if (!res.ok) {
@@ -270,6 +283,7 @@ function start() {
     $("reader").hidden = true;
   });
   $("close-reader").addEventListener("click", () => { $("reader").hidden = true; });
+  $("as-of").value = today();
   refreshStatus();
   $("question").focus();
 }

@@ -110,19 +110,20 @@ class HybridRetriever:
         return self.search(query, top_k, since, until, query_vector)[0]
 
     def search(self, query: str, top_k: int, since: date | None = None,
-               until: date | None = None, query_vector: np.ndarray | None = None
-               ) -> tuple[list[Hit], Lexicon]:
+               until: date | None = None, query_vector: np.ndarray | None = None,
+               undated: bool = False) -> tuple[list[Hit], Lexicon]:
         """``retrieve``, and the keyword index it searched (the idf of terms, and which
-        articles hold them), read once for the whole question."""
+        articles hold them), read once for the whole question. With ``undated``, articles
+        with no date pass the date bounds too (nothing shows them to be outside)."""
         pool = max(top_k * 4, 20)
         vector = query_vector if query_vector is not None else self.embedder.embed_one(query)
         index = self._index()
         if index is not None and not index.size:
             return [], index
-        dense = self.store.query_passages(vector, pool, _where(since, until))
+        dense = self.store.query_passages(vector, pool, _where(since, until, undated))
         sparse: list[str] = []
         if index is not None:
-            mask = _mask(index.published, since, until)
+            mask = _mask(index.published, since, until, undated)
             sparse = [index.passage_id(i) for i in index.search(terms(query), pool, mask)]
         fused: dict[str, float] = {}
         for rank, (pid, _) in enumerate(dense):
@@ -134,21 +135,22 @@ class HybridRetriever:
         # the index may predate a re-ingest that changed an article's date: check it again
         hits = [Hit(pid, str(found[pid][1]["article_id"]), int(found[pid][1]["start"]),
                     int(found[pid][1]["end"]), found[pid][0], fused[pid])
-                for pid in best if pid in found and _in_range(found[pid][1], since, until)]
+                for pid in best if pid in found and _in_range(found[pid][1], since, until, undated)]
         return hits, index if index is not None else NO_LEXICON
 
 
-def _in_range(meta: dict[str, Any], since: date | None, until: date | None) -> bool:
+def _in_range(meta: dict[str, Any], since: date | None, until: date | None,
+              undated: bool = False) -> bool:
     if since is None and until is None:
         return True
     published = meta.get("published_at")
     if published is None:
-        return False
+        return undated
     return (since is None or published >= epoch(since)) and (
         until is None or published <= epoch(until))
 
 
-def _where(since: date | None, until: date | None) -> Where | None:
+def _where(since: date | None, until: date | None, undated: bool = False) -> Where | None:
     clauses: list[Where] = []
     if since:
         clauses.append({"published_at": {"$gte": epoch(since)}})
@@ -156,10 +158,12 @@ def _where(since: date | None, until: date | None) -> Where | None:
         clauses.append({"published_at": {"$lte": epoch(until)}})
     if not clauses:
         return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    dated: Where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return {"$or": [dated, {"published_date": {"$eq": ""}}]} if undated else dated
 
 
-def _mask(published: np.ndarray, since: date | None, until: date | None) -> np.ndarray | None:
+def _mask(published: np.ndarray, since: date | None, until: date | None,
+          undated: bool = False) -> np.ndarray | None:
     if since is None and until is None:
         return None
     keep = ~np.isnan(published)
@@ -167,5 +171,7 @@ def _mask(published: np.ndarray, since: date | None, until: date | None) -> np.n
         keep &= published >= epoch(since)
     if until:
         keep &= published <= epoch(until)
+    if undated:
+        keep |= np.isnan(published)
     weights: np.ndarray = keep.astype(np.float32)
     return weights

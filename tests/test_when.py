@@ -1,0 +1,124 @@
+"""Questions asked "as of" a day: the question's time words read as a window of publication
+dates (``qa/text/when.py``), later articles never used, and the answer saying when."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from qa.engine import QAEngine
+from qa.index.embedding import Embedder
+from qa.sources.articles import make_article
+from qa.text.when import window
+from tests.conftest import live, make_settings
+from tests.invariants import check_invariants
+
+FRIDAY = date(2023, 10, 6)
+
+
+@pytest.mark.parametrize(("question", "since", "until", "words"), [
+    ("Which country won this week?", date(2023, 9, 30), FRIDAY, "this week"),
+    ("What happened last week in Kosovo?", date(2023, 9, 25), date(2023, 10, 3), "last week"),
+    ("What did Biden say last month?", date(2023, 9, 1), date(2023, 10, 2), "last month"),
+    ("Who won on Tuesday?", date(2023, 10, 3), date(2023, 10, 5), "on Tuesday"),
+    ("What happened in October?", date(2023, 10, 1), FRIDAY, "in October"),
+    ("Who resigned yesterday?", date(2023, 10, 5), FRIDAY, "yesterday"),
+    ("How many died so far this year?", date(2023, 1, 1), FRIDAY, "this year"),
+    ("What happened in December?", date(2022, 12, 1), date(2023, 1, 2), "in December"),
+    ("Who won the vote on September 3, 2023?", date(2023, 9, 3), date(2023, 9, 5),
+     "on September 3, 2023"),
+])
+def test_time_words_become_a_window_that_ends_by_as_of(question: str, since: date,
+                                                       until: date, words: str) -> None:
+    found = window(question, FRIDAY)
+    assert (found.since, found.until, found.expression) == (since, until, words)
+
+
+@pytest.mark.parametrize("question", [
+    "What did the March of Dimes say about the vaccine?",  # NOT_TIME: "… of"
+    "May I ask who won the election?",                      # NOT_TIME: bare "May"
+    "How many people died in the shootout?",                # no time words at all
+    "What is the latest death toll?",                       # recency, not a window
+])
+def test_questions_without_a_time_have_no_window(question: str) -> None:
+    found = window(question, FRIDAY)
+    assert (found.since, found.until, found.expression) == (None, FRIDAY, None)
+
+
+def _dated(title: str, text: str, day: str) -> object:
+    return make_article(title=title, text=text, published_at=day,
+                        url=f"https://news.example/{day}")
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QAEngine:
+    engine = QAEngine(make_settings(tmp_path_factory.mktemp("when")), embedder=embedder)
+    engine.ingest_articles([
+        _dated("Toll rises to 12", "The death toll from the Riverton floods rose to 12 on "
+               "Monday, officials said.", "2023-10-02"),
+        _dated("Toll rises to 31", "The death toll from the Riverton floods rose to 31, "
+               "officials said on Thursday.", "2023-10-12"),
+        _dated("Floods hit Riverton", "The Riverton floods killed 3 people, officials said.",
+               "2023-08-20"),
+    ])
+    return engine
+
+
+def _titles(answer: object) -> set[str]:
+    return {c.title for c in answer.citations}  # type: ignore[attr-defined]
+
+
+def test_no_article_published_after_as_of_is_used(dated: QAEngine) -> None:
+    question = "What is the death toll from the Riverton floods?"
+    assert "Toll rises to 31" in _titles(dated.ask(question))  # without as_of: the newest
+    answer = dated.ask(question, as_of=FRIDAY)
+    assert not answer.refused and "Toll rises to 31" not in _titles(answer)
+    evidence = dated.retrieve(question, as_of=FRIDAY)
+    published = {evidence.articles[h.article_id].published_at for h in evidence.hits}
+    assert published and max(published) <= FRIDAY  # type: ignore[type-var]
+    assert answer.window is not None and answer.window.as_of == FRIDAY
+    assert answer.window.until == FRIDAY and answer.window.expression is None
+    check_invariants(answer, dated)
+
+
+def test_this_week_answers_from_that_weeks_articles_and_says_when(dated: QAEngine) -> None:
+    answer = dated.ask("What was the death toll of the Riverton floods this week?",
+                       as_of=FRIDAY)
+    assert _titles(answer) == {"Toll rises to 12"} and "12" in answer.answer
+    assert answer.window is not None and answer.window.expression == "this week"
+    assert (answer.window.since, answer.window.until) == (date(2023, 9, 30), FRIDAY)
+    assert answer.when == "As of 6 October 2023. Reported 2 October 2023."
+
+
+def test_an_empty_window_widens_to_as_of_and_says_so(dated: QAEngine) -> None:
+    answer = dated.ask("How many people did the Riverton floods kill yesterday?",
+                       as_of=date(2023, 9, 1))
+    assert answer.window is not None and answer.window.widened
+    assert _titles(answer) == {"Floods hit Riverton"}
+    assert answer.when is not None and "No article was published yesterday" in answer.when
+
+
+def test_old_reports_are_said_to_be_possibly_out_of_date(dated: QAEngine) -> None:
+    answer = dated.ask("How many people did the Riverton floods kill?",
+                       as_of=date(2023, 9, 30))
+    assert _titles(answer) == {"Floods hit Riverton"}
+    assert answer.when == ("As of 30 September 2023. Reported 20 August 2023. The newest "
+                           "report is 41 days older than that: this may be out of date.")
+
+
+def test_as_of_over_http(dated: QAEngine) -> None:
+    with live(dated) as url:
+        body = {"question": "What is the death toll from the Riverton floods?",
+                "as_of": "2023-10-06"}
+        answer = httpx.post(f"{url}/api/ask", json=body, timeout=60).json()
+        assert answer["window"]["as_of"] == "2023-10-06" and answer["when"]
+        assert "Toll rises to 31" not in {c["title"] for c in answer["citations"]}
+        chat = httpx.post(f"{url}/v1/chat/completions", timeout=60, json={
+            "messages": [{"role": "user", "content": body["question"]}],
+            "as_of": "2023-10-06"}).json()
+        assert "rose to 31" not in chat["choices"][0]["message"]["content"]
+        assert "As of 6 October 2023." in chat["choices"][0]["message"]["content"]
+        bad = httpx.post(f"{url}/api/ask", json={**body, "as_of": "next week"}, timeout=60)
+        assert bad.status_code == 422 and "as_of" in bad.json()["error"]["message"]
