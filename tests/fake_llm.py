@@ -3,7 +3,9 @@
 Each request to ``/v1/chat/completions`` takes the next step of ``script``: a reply text,
 an HTTP error status (with headers such as ``Retry-After``), a delay (to force a timeout), a
 stream cut off halfway, or a raw body sent as is (JSON that does not parse, say). Requests
-are recorded so tests can read what the real ``openai`` client sent.
+are recorded so tests can read what the real ``openai`` client sent. A verifier's request
+(one token with ``logprobs``) takes the next of ``judgements`` instead: the probability
+of "yes" to answer with (none scripted: HTTP 500, so the rules' verdict stands).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class ScriptedLLM:
     url: str = ""
     embedding_requests: list[dict[str, Any]] = field(default_factory=list)
     embedding_status: int = 200
+    judgements: list[float] = field(default_factory=list)
+    judge_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def reply(self, *contents: str) -> None:
         self.script.extend(Step(content=c) for c in contents)
@@ -81,6 +85,9 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
             request = json.loads(self.rfile.read(length) or b"{}")
             if self.path.endswith("/embeddings"):
                 self._embeddings(request)
+                return
+            if request.get("logprobs"):
+                self._judgement(request)
                 return
             llm.requests.append(request)
             step = llm.script.pop(0) if llm.script else Step(status=500, content="no script")
@@ -126,6 +133,28 @@ def start(llm: ScriptedLLM) -> ThreadingHTTPServer:
                 "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": step.content}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }).encode()
+            self._send(200, "application/json", body)
+
+        def _judgement(self, request: dict[str, Any]) -> None:
+            import math
+
+            llm.judge_requests.append(request)
+            if not llm.judgements:
+                self._send(500, "application/json",
+                           b'{"error": {"message": "no judgement scripted"}}')
+                return
+            yes = min(max(llm.judgements.pop(0), 1e-6), 1 - 1e-6)
+            tops = [{"token": "Yes", "logprob": math.log(yes), "bytes": None},
+                    {"token": "No", "logprob": math.log(1 - yes), "bytes": None}]
+            tops.sort(key=lambda t: -t["logprob"])
+            first = dict(tops[0], top_logprobs=tops)
+            body = json.dumps({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
+                "choices": [{"index": 0, "finish_reason": "length",
+                             "message": {"role": "assistant", "content": first["token"]},
+                             "logprobs": {"content": [first]}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             }).encode()
             self._send(200, "application/json", body)

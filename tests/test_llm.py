@@ -189,3 +189,61 @@ def test_an_attributed_post_is_supported(llm_engine: QAEngine, llm: ScriptedLLM)
     answer = llm_engine.ask("Is Serbia preparing to retake Kosovo?")
     assert not answer.refused and answer.sentences[0].supported
     assert "retake its province Kosovo" in answer.citations[0].quote
+
+
+# -- the model's judgement in the support check (qa/check/model_check.py) -----------------
+ACCUSES = "Kosovo accuses Serbia"
+
+
+def test_swapped_roles_pass_the_rules_and_the_model_rejects_them(
+        llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    swapped = "Serbia accuses Kosovo of destabilizing the area with Russia's help [{s}]."
+    reply(llm, swapped, s=ACCUSES)
+    llm.judgements.append(0.1)  # the model: the span does not say this
+    answer = llm_engine.ask("Who accuses whom of destabilizing the area?")
+    assert "Serbia accuses Kosovo" not in answer.answer
+    assert llm_engine.verifier.name == "heuristic+model"
+    [asked] = llm.judge_requests
+    assert asked["max_tokens"] == 1 and asked["logprobs"] is True
+    prompt = asked["messages"][-1]["content"]
+    assert "Serbia accuses Kosovo" in prompt and "Kosovo accuses Serbia" in prompt
+    check_invariants(answer, llm_engine)
+    # the same draft where the model says yes is shown: the model decided, not the rules
+    reply(llm, swapped, s=ACCUSES)
+    llm.judgements.append(0.95)
+    shown = llm_engine.ask("Who accuses whom of destabilizing the area?")
+    assert "Serbia accuses Kosovo" in shown.answer and shown.sentences[0].supported
+
+
+def test_a_paraphrase_the_rules_score_short_is_supported_when_the_model_says_so(
+        llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    paraphrase = ("NATO agreed to send more forces to Kosovo because of the recent rise in "
+                  "violence [{s}].")
+    rules = llm_engine.support(paraphrase.replace(" [{s}]", ""), (
+        "NATO has approved the deployment of additional forces to Kosovo in response to the "
+        "recent surge in violence in the region."))
+    assert 0.5 <= rules < SUPPORTED  # in the rules' gray band
+    reply(llm, paraphrase, s="in response to the recent surge")
+    llm.judgements.append(0.9)
+    answer = llm_engine.ask("Why is NATO sending more forces to Kosovo?")
+    assert "agreed to send more forces" in answer.answer and answer.note is None
+    assert answer.sentences[0].supported and answer.sentences[0].support >= SUPPORTED
+    check_invariants(answer, llm_engine)
+
+
+def test_what_the_rules_catch_is_never_put_to_the_model(llm_engine: QAEngine,
+                                                        llm: ScriptedLLM) -> None:
+    reply(llm, "Twelve people died in the shootout last weekend [{s}].", s=SHOOTOUT)
+    llm.judgements.append(0.99)  # would say yes: it must not be asked
+    answer = llm_engine.ask("How many people died in the shootout?")
+    assert "Twelve" not in answer.answer and llm.judge_requests == []
+
+
+def test_without_the_models_judgement_the_rules_decide(llm_engine: QAEngine,
+                                                       llm: ScriptedLLM) -> None:
+    reply(llm, "Kosovo accuses Serbia of destabilizing the region with Russia's help [{s}].",
+          s=ACCUSES)  # no judgement scripted: the judge call fails with HTTP 500
+    answer = llm_engine.ask("Who does Kosovo accuse of destabilizing the area?")
+    assert len(llm.judge_requests) == 1 and answer.note is None
+    assert "Kosovo accuses Serbia of destabilizing the region" in answer.answer
+    assert answer.sentences[0].supported

@@ -8,6 +8,7 @@ and sets ``QA_REQUIRE_LOCAL_MODEL=1``, so there a missing model fails these test
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -157,8 +158,36 @@ def test_a_stream_is_the_draft_then_the_checked_answer(url: str) -> None:
     with httpx.stream("POST", f"{url}/api/chat", json=body, timeout=120) as response:
         got = events(response)
     names = [name for name, _ in got]
-    assert names[-1] == "done" and set(names[:-1]) <= {"token"}
+    assert names[-1] == "done" and set(names[:-1]) <= {"quote", "token"}
+    assert "quote" not in names[1:], "the checked quotes come first, once"
     assert got[-1][1]["mode"] == "llm"
+
+
+def test_eval_runs_the_local_model_with_its_own_answers_and_report(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env |= {"QA_LOCAL_MODEL": SMALL, "QA_MODELS_DIR": str(MODELS), "QA_LLM_CONTEXT": "2048"}
+
+    def evaluate(answerer: str) -> dict[str, Any]:
+        report = tmp_path / answerer
+        proc = subprocess.run(
+            [sys.executable, "-m", "qa.cli", "eval", "--answerer", answerer, "--limit", "2",
+             "--run-dir", str(run_dir), "--report", str(report)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads((report / "report.json").read_text())
+
+    quoted = evaluate("extractive")
+    written = evaluate("local")
+    assert quoted["variant"] == "seed" and written["variant"] == "seed-local"
+    assert quoted["config"]["mode"] == "extractive" and written["config"]["mode"] == "llm"
+    assert written["config"]["llm_model"] == SMALL
+    assert written["config"]["verifier"] == "heuristic"  # the 0.5B does not judge
+    kept = {p.name: len(p.read_text().splitlines()) for p in run_dir.glob("answers*.jsonl")}
+    assert kept == {"answers.jsonl": 2, "answers-local.jsonl": 2}  # each keeps its own
+    again = evaluate("extractive")  # resumed from its own answers, not asked again
+    assert [r["latency_ms"] for r in again["per_question"]] == [
+        r["latency_ms"] for r in quoted["per_question"]]
 
 
 def test_sigterm_ends_a_running_generation_and_the_service(tmp_path: Path) -> None:
@@ -226,3 +255,19 @@ def test_a_client_that_stops_waiting_for_an_answer_stops_its_generation(
         assert time.monotonic() < deadline, "the abandoned generation was not stopped"
         time.sleep(0.1)
     assert ask(url, QUESTION).status_code == 200
+
+
+def test_the_small_model_reads_token_probabilities_but_does_not_judge(engine: QAEngine) -> None:
+    from qa.prompts import load_prompt
+
+    prompt = load_prompt("judge")
+    evidence = "Kosovo accuses Serbia of destabilizing the area with Russia's help."
+    same = engine.answerer.model.yes_probability(  # type: ignore[attr-defined]
+        prompt.format(claim=evidence, evidence=evidence))
+    unrelated = engine.answerer.model.yes_probability(  # type: ignore[attr-defined]
+        prompt.format(claim="Serbia won the football world cup in Qatar.", evidence=evidence))
+    assert 0.0 <= unrelated < same <= 1.0, (same, unrelated)
+    # a poor judge (it doubts a claim that is its evidence, word for word): the catalogue
+    # says so, and QA_VERIFIER=auto keeps the rules alone with it
+    assert same < 0.6 and engine.verifier.name == "heuristic"
+    assert engine.stats()["verifier"] == "heuristic"

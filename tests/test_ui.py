@@ -216,3 +216,20 @@ def test_the_as_of_date_picker_defaults_to_today_and_dates_the_answer(seeded_url
             lambda d: len(d.find_elements(By.CSS_SELECTOR, ANSWERED)) == 2)
         second = driver.find_elements(By.CSS_SELECTOR, ANSWERED)[-1]
         assert second.find_element(By.CLASS_NAME, "when").text == "As of 6 October 2023."
+
+
+def test_each_sentence_shows_its_support_and_who_checked_it(serve: Callable[..., str],
+                                                            llm: ScriptedLLM) -> None:
+    url = serve(llm_base_url=llm.url, llm_model="scripted", llm_timeout=5.0,
+                llm_max_retries=0)
+    reply_citing(llm, "Four people were killed in a shootout last weekend [{s}].",
+                 s="death of four people")
+    llm.judgements.append(0.9)  # the model's verdict on the paraphrase: supported
+    with chromium() as driver:
+        message = ask_in_page(driver, url, QUESTION)
+        sentence = message.find_element(By.CSS_SELECTOR, ".sentence:not(.unsupported)")
+        assert sentence.text.startswith("Four people were killed")
+        assert float(sentence.get_attribute("data-support") or 0) >= 0.74
+        title = sentence.get_attribute("title") or ""
+        assert title.startswith("Supported") and "checked by the rules and scripted" in title
+    assert len(llm.judge_requests) == 1

@@ -17,6 +17,8 @@ function el(tag, className, text) {
   return node;
 }
 
+let verifier = "the rules"; // what checks each sentence (from /health)
+
 async function refreshStatus() {
   try {
     const res = await fetch("/health");
@@ -26,6 +28,7 @@ async function refreshStatus() {
     const writer = h.model
       ? `answers by ${h.model}${h.model_runtime === "local" ? " (local)" : ""}`
       : "extractive answers (no language model)";
+    verifier = h.verifier === "heuristic+model" ? `the rules and ${h.model}` : "the rules";
     $("status").textContent = `${n} article${n === 1 ? "" : "s"} · ${writer}`;
   } catch (err) {
     $("status").textContent = `service unavailable: ${err.message}`;
@@ -97,9 +100,14 @@ function renderAnswer(item, answer) {
       if (byId.has(n)) span.append(citeButton(byId.get(n)));
     }
     span.append(document.createTextNode(stop));
+    const score = sentence.support.toFixed(2);
+    span.dataset.support = score;
     if (!sentence.supported) {
-      span.title = "The cited articles do not support this sentence.";
+      span.title = `The cited articles do not support this sentence (support ${score}, ` +
+        `checked by ${verifier}).`;
       span.append(el("span", "flag", "(not supported by the articles)"));
+    } else {
+      span.title = `Supported by the cited words (support ${score}, checked by ${verifier}).`;
     }
     body.append(span);
     if (i < answer.sentences.length - 1) body.append(document.createTextNode(" "));

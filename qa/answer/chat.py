@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -32,3 +33,22 @@ class ChatModel(Protocol):
                max_tokens: int | None = None) -> Iterator[str | Usage]:
         """The reply as text deltas as they are written, then its ``Usage`` if known."""
         ...
+
+    def yes_probability(self, prompt: str) -> float:
+        """How likely the model's one-word reply to ``prompt`` is "yes" rather than "no",
+        from its first token's probabilities (1.0 or 0.0 from its reply when a server gives
+        none)."""
+        ...
+
+
+def yes_share(tokens: list[tuple[str, float]]) -> float | None:
+    """P("yes") / (P("yes") + P("no")) over a first token's alternatives (``(token,
+    logprob)``), any case and spacing; ``None`` when neither is among them."""
+    yes = sum(math.exp(lp) for token, lp in tokens if token.strip().lower() == "yes")
+    no = sum(math.exp(lp) for token, lp in tokens if token.strip().lower() == "no")
+    return yes / (yes + no) if yes + no else None
+
+
+def yes_from_text(reply: str) -> float:
+    """1.0 for a reply that says yes, else 0.0."""
+    return 1.0 if reply.strip().lower().startswith("yes") else 0.0

@@ -21,10 +21,11 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from qa.answer.chat import Reply
+from qa.answer.chat import Reply, yes_from_text, yes_share
 from qa.cancel import current_check
 from qa.config import Settings
 from qa.errors import ModelError, UpstreamBusy, UpstreamError
+from qa.models.catalogue import catalogue
 from qa.models.locate import LocalModel
 from qa.types import Usage
 
@@ -75,6 +76,9 @@ class LocalChat:
     def __init__(self, model: LocalModel, settings: Settings) -> None:
         self.name = model.name
         self.path = model.path
+        entry = catalogue().get(model.name)
+        self.judges = entry.judges if entry else True
+        """Whether it checks answers under ``QA_VERIFIER=auto`` (catalogue.toml)."""
         self.max_tokens = settings.llm_max_tokens
         self.deadline = settings.llm_deadline
         self.wait = settings.llm_timeout
@@ -147,6 +151,34 @@ class LocalChat:
             yield from self._generate(messages, max_tokens or self.max_tokens)
         finally:
             self._turns.leave(turn)
+
+    def yes_probability(self, prompt: str) -> float:
+        """One token, read for its probabilities (in turn with the answers)."""
+        if self._closing.is_set():
+            raise UpstreamError("the service is stopping")
+        self.load()
+        turn = self._turns.enter(self.wait)
+        try:
+            result = self._server.handle_chat_completions(
+                {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
+                 "temperature": 0, "cache_prompt": True, "stream": False, "logprobs": True,
+                 "top_logprobs": 20})
+        except Exception as exc:  # the library raises plain RuntimeError/ValueError
+            raise UpstreamError(f"the local model failed: {exc}") from exc
+        finally:
+            self._turns.leave(turn)
+        if not isinstance(result, dict) or "error" in result:
+            raise UpstreamError(f"the local model failed: {_error(result or {})}")
+        try:
+            choice = result["choices"][0]
+            tops = choice["logprobs"]["content"][0]["top_logprobs"]
+            share = yes_share([(t["token"], float(t["logprob"])) for t in tops])
+        except (KeyError, IndexError, TypeError):
+            share = None
+        if share is None:
+            return yes_from_text(str((result.get("choices") or [{}])[0].get(
+                "message", {}).get("content", "")))
+        return share
 
     def _generate(self, messages: list[dict[str, str]],
                   max_tokens: int) -> Iterator[str | Usage]:

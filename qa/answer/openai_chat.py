@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import httpx
 import openai
 
-from qa.answer.chat import Reply
+from qa.answer.chat import Reply, yes_from_text, yes_share
 from qa.config import Settings
 from qa.errors import MalformedReply, UpstreamBusy, UpstreamError
 from qa.types import Usage
@@ -58,6 +58,23 @@ class OpenAIChat:
             raise MalformedReply(f"the LLM at {self.base_url} sent a malformed reply") from exc
         return Reply.of(text, _usage(reply, reply.choices[0].finish_reason))
 
+    def yes_probability(self, prompt: str) -> float:
+        """One token with its alternatives' log-probabilities (OpenAI, vLLM, llama.cpp and
+        Ollama send them); from the reply's text when the server sends none."""
+        reply = self._call([{"role": "user", "content": prompt}], stream=False, max_tokens=1,
+                           logprobs=True)
+        try:
+            choice = reply.choices[0]
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise MalformedReply(f"the LLM at {self.base_url} sent a malformed reply") from exc
+        try:
+            first = choice.logprobs.content[0]
+            share = yes_share([(t.token, float(t.logprob)) for t in first.top_logprobs]
+                              or [(first.token, float(first.logprob))])
+        except (AttributeError, IndexError, TypeError, ValueError):
+            share = None
+        return yes_from_text(str(choice.message.content or "")) if share is None else share
+
     def stream(self, messages: list[dict[str, str]],
                max_tokens: int | None = None) -> Iterator[str | Usage]:
         """The reply as text deltas, as the model writes it."""
@@ -79,11 +96,13 @@ class OpenAIChat:
             yield Usage(stopped="length")
 
     def _call(self, messages: list[dict[str, str]], stream: bool,
-              max_tokens: int | None = None) -> Any:
+              max_tokens: int | None = None, logprobs: bool = False) -> Any:
+        extra: dict[str, Any] = {"logprobs": True, "top_logprobs": 10} if logprobs else {}
         try:
             return self.client.chat.completions.create(
                 model=self.name, messages=messages,  # type: ignore[arg-type]
                 temperature=0, stream=stream, max_tokens=max_tokens or self.max_tokens,
+                **extra,
             )
         except openai.APITimeoutError as exc:
             raise UpstreamError(

@@ -49,8 +49,9 @@ VERIFIERS: dict[str, Callable[[Settings, Embedder, Any], Verifier]] = {
 
 def build_verifier(settings: Settings, embedder: Embedder, judge: Any = None) -> Verifier:
     """The verifier ``QA_VERIFIER`` names; ``auto``: the rules with the answerer's language
-    model (``judge``) for a second opinion when there is one, else the rules alone."""
+    model (``judge``) for a second opinion when there is one that judges (a catalogue model
+    may not: ``judges = false``), else the rules alone."""
     name = settings.verifier
     if name == "auto":
-        name = "model" if judge is not None else "heuristic"
+        name = "model" if judge is not None and getattr(judge, "judges", True) else "heuristic"
     return VERIFIERS[name](settings, embedder, judge)

@@ -40,6 +40,8 @@ class CatalogueModel:
     sha256: str
     url: str
     packages: SplitPackages | None
+    judges: bool = True
+    """Whether ``QA_VERIFIER=auto`` asks it to check answers (see catalogue.toml)."""
 
 
 @cache
@@ -51,7 +53,8 @@ def _load() -> tuple[str, dict[str, CatalogueModel]]:
         models[name] = CatalogueModel(
             name=name, description=entry["description"], file=entry["file"],
             bytes=int(entry["bytes"]), sha256=entry["sha256"].lower(), url=entry["url"],
-            packages=SplitPackages(**packages) if packages else None)
+            packages=SplitPackages(**packages) if packages else None,
+            judges=bool(entry.get("judges", True)))
     return raw["default"], models
 
 
