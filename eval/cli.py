@@ -3,6 +3,7 @@
     articleqa eval                                  # the seed gold set (offline, quick)
     articleqa eval --dataset realtimeqa             # 9 weeks of 2023 news (see README)
     articleqa eval --dataset multihop
+    articleqa eval --answerer local                 # the local model writes the answers
     articleqa eval --url http://127.0.0.1:8000      # ask a running service instead
 """
 
@@ -33,6 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weeks", help="realtimeqa: comma-separated YYYYMMDD weeks, or 'all' "
                         "(default: the first quiz week of each month, February to September, "
                         "and the third of January)")
+    parser.add_argument("--answerer", choices=("extractive", "local", "llm"),
+                        help="who writes the answers (default QA_ANSWERER): the extractive "
+                        "answerer, the installed local model, or the OpenAI-compatible server "
+                        "configured; a model's runs keep their own answers, report and "
+                        "baseline (DATASET-local, DATASET-remote)")
+    parser.add_argument("--without-as-of", action="store_true",
+                        help="realtimeqa: ask each question without its date (default: as of "
+                        "its question_date, so no later article is used); its own answers, "
+                        "report and baseline (DATASET-without-as-of)")
     parser.add_argument("--limit", type=int, help="ask only the first N questions")
     parser.add_argument("--url", help="ask a running articleqa service at this URL")
     parser.add_argument("--run-dir", type=Path, help="where the store and answers are kept "
@@ -73,13 +83,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"articleqa: error: {exc}", file=sys.stderr)
         return 2
+    if args.answerer:
+        settings = settings.model_copy(update={"answerer": args.answerer})
     try:
         result = _evaluate(settings, args, dataset)
     except KeyboardInterrupt:
         print("articleqa eval: interrupted; run the same command again to resume",
               file=sys.stderr)
         return 130
-    baseline_path = args.baseline or HERE / "baselines" / f"{dataset.name}.json"
+    name = result["variant"]
+    baseline_path = args.baseline or HERE / "baselines" / f"{name}.json"
     comparison = None
     if baseline_path.is_file() and not args.save_baseline:
         baseline = json.loads(baseline_path.read_text())
@@ -94,13 +107,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
           f"{judge['pairs']} labelled pairs")
     if comparison:
         print(f"\nagainst {baseline_path}:\n{report.comparison_table(comparison)}")
-    folder = args.report or HERE / "reports" / dataset.name
+    folder = args.report or HERE / "reports" / name
     written = report.write(result, folder, comparison)
     print(f"\nreport: {', '.join(str(p) for p in written)}")
     if args.save_baseline:
         baseline_path.parent.mkdir(parents=True, exist_ok=True)
-        keep = {k: result[k] for k in ("dataset", "about", "asker", "config", "questions",
-                                       "finished", "metrics", "judge")}
+        keep = {k: result[k] for k in ("dataset", "variant", "as_of", "about", "asker",
+                                       "config", "questions", "finished", "metrics", "judge")}
         baseline_path.write_text(json.dumps(keep, indent=2, ensure_ascii=False) + "\n")
         print(f"baseline saved: {baseline_path}")
     failed = report.failures(result, thresholds)
@@ -153,13 +166,19 @@ def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dic
         if held > len(dataset.articles):
             print(f"warning: the service holds {held} articles, {held - len(dataset.articles)}"
                   " more than this corpus: answers may come from them", file=sys.stderr)
+    has_dates = any(q.as_of for q in dataset.questions)
+    dated = has_dates and not args.without_as_of
+    undated = "without-as-of" if has_dates and args.without_as_of else ""
+    variant = "-".join(filter(None, (asker.variant, undated)))
     with tqdm(total=len(dataset.questions), unit=" questions", desc="asking", disable=None,
               leave=False) as bar:
-        records = runner.run(dataset, asker, run_dir, lambda _: bar.update())
+        records = runner.run(dataset, asker, run_dir, lambda _: bar.update(), variant,
+                             dated=not args.without_as_of)
     rows = [score.score_question(q, r, dataset, judge)
             for q, r in zip(dataset.questions, records, strict=True)]
     return {
         "dataset": dataset.name, "about": dataset.about, "asker": asker.label,
+        "variant": "-".join(filter(None, (dataset.name, variant))), "as_of": dated,
         "config": asker.config(), "questions": len(rows),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "judge": judges.agreement(judge, judges.labelled_pairs()),

@@ -13,6 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -49,6 +50,8 @@ class Question:
     type: str = "question"
     sources: list[str] | None = None
     """Ids of the articles its gold spans are looked for in (None: the whole corpus)."""
+    as_of: date | None = None
+    """The day it was asked (RealTimeQA's ``question_date``): the harness asks it as of then."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def corpus(root: Path, chosen: list[str]) -> Iterator[Article | LoadFailure]:
             yield LoadFailure(url, str(exc))
 
 
-def questions(root: Path, chosen: list[str]) -> list[dict[str, str]]:
+def questions(root: Path, chosen: list[str]) -> list[dict[str, Any]]:
     """Each question with its right choice's text as the reference answer; ``id`` is
     ``WEEK-LINE`` (the files repeat some ``question_id`` values)."""
     out = []
@@ -61,8 +62,16 @@ def questions(root: Path, chosen: list[str]) -> list[dict[str, str]]:
             row = json.loads(line)
             out.append({"id": f"{week}-{line_number:02d}", "question": row["question_sentence"],
                         "reference": row["choices"][int(row["answer"][0])], "week": week,
-                        "key": f"{week}:{row['question_id']}"})
+                        "key": f"{week}:{row['question_id']}", "as_of": _day(row)})
     return out
+
+
+def _day(row: dict[str, Any]) -> date | None:
+    """The quiz's ``question_date`` ("2023/01/05"), when it has a valid one."""
+    try:
+        return date.fromisoformat(str(row.get("question_date", "")).replace("/", "-"))
+    except ValueError:
+        return None
 
 
 DEFAULT_WEEKS = ["20230120", "20230203", "20230303", "20230407", "20230505", "20230602",
@@ -99,7 +108,7 @@ def dataset(root: Path | None = None, chosen: list[str] | None = None,
     if not available:
         raise DataMissing(f"no RealTimeQA weeks (*_qa.jsonl) in {root}; see "
                           "../shared/data/README.md")
-    chosen = chosen or [w for w in DEFAULT_WEEKS if w in available]
+    chosen = chosen or [w for w in DEFAULT_WEEKS if w in available] or available
     unknown = sorted(set(chosen) - set(available))
     if unknown:
         raise ValueError(f"no RealTimeQA week {', '.join(unknown)} in {root}")
@@ -123,14 +132,15 @@ def dataset(root: Path | None = None, chosen: list[str] | None = None,
         if locatable(row["reference"]) and any(_mentions(row["reference"], texts[i])
                                                for i in own):
             asked.append(Question(row["id"], row["question"], True, row["reference"],
-                                  [row["reference"]], "in_corpus", sources=own))
+                                  [row["reference"]], "in_corpus", sources=own,
+                                  as_of=row["as_of"]))
     later = [available[available.index(w) + 1] for w in chosen
              if available.index(w) + 1 < len(available)]
     everything = "\n".join(texts.values())
     for row in questions(root, sorted(set(later) - set(chosen))):
         if locatable(row["reference"]) and not _mentions(row["reference"], everything):
             asked.append(Question(row["id"], row["question"], False, row["reference"], [],
-                                  "after_corpus"))
+                                  "after_corpus", as_of=row["as_of"]))
     if limit:
         asked = asked[:limit]
     refusals = ", ".join(sorted(set(later) - set(chosen))) or "none (every later week is chosen)"

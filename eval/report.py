@@ -43,7 +43,7 @@ def compare(result: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, 
 
 def incomparable(result: dict[str, Any], baseline: dict[str, Any]) -> str:
     """Why a run cannot be compared with a baseline ("" when it can)."""
-    for key in ("about", "questions", "config"):
+    for key in ("about", "questions", "config", "as_of"):
         if result.get(key) != baseline.get(key):
             return f"its {key} differs ({baseline.get(key)!r} there)"
     return ""

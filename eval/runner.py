@@ -1,6 +1,7 @@
 """Runs a dataset: ingests its corpus, asks every question (in-process through ``QAEngine``
-or over HTTP against a running service) and keeps every answer in ``answers.jsonl``, so
-an interrupted run resumes where it stopped."""
+or over HTTP against a running service) and keeps every answer in ``answers.jsonl``
+(``answers-local.jsonl``, ``answers-remote.jsonl`` when a language model writes), so an
+interrupted run resumes where it stopped and each answerer keeps its own answers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,13 +27,22 @@ MAX_WAITS = 30
 ANSWERS = "answers.jsonl"
 
 
+def answers_name(variant: str) -> str:
+    """The file of a variant's answers: ``answers.jsonl`` for the extractive answerer,
+    ``answers-local.jsonl`` for ``local`` and so on."""
+    return ANSWERS if not variant else f"answers-{variant}.jsonl"
+
+
 class Asker(Protocol):
     label: str
+
+    @property
+    def variant(self) -> str: ...
 
     def ingest(self, articles: Sequence[Article],
                progress: Callable[[int], object] | None = None) -> dict[str, int]: ...
 
-    def ask(self, question: str) -> Answer: ...
+    def ask(self, question: str, as_of: date | None = None) -> Answer: ...
 
     def config(self) -> dict[str, Any]: ...
 
@@ -46,14 +57,20 @@ class InProcess:
         report = self.engine.ingest_items(articles, progress and (lambda n, _: progress(n)))
         return report.counts()
 
-    def ask(self, question: str) -> Answer:
-        return self.engine.ask(question)
+    def ask(self, question: str, as_of: date | None = None) -> Answer:
+        return self.engine.ask(question, as_of=as_of)
 
     def config(self) -> dict[str, Any]:
-        s = self.engine.settings
+        s, stats = self.engine.settings, self.engine.stats()
         return {"mode": self.engine.mode, "embedder": self.engine.embedder.identity,
                 "top_k": s.top_k, "answer_threshold": s.answer_threshold,
-                "support_threshold": s.support_threshold, "llm_model": s.llm_model}
+                "support_threshold": s.support_threshold, "llm_model": stats["model"],
+                "verifier": stats["verifier"]}
+
+    @property
+    def variant(self) -> str:
+        """"" for the extractive answerer, else where its model runs (``local``/``remote``)."""
+        return self.engine.stats()["model_runtime"] or ""
 
 
 class OverHTTP:
@@ -82,9 +99,10 @@ class OverHTTP:
     def held_articles(self) -> int:
         return int(self._json(self.client.get("/health"))["articles"])
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, as_of: date | None = None) -> Answer:
+        body = {"question": question} | ({"as_of": as_of.isoformat()} if as_of else {})
         for _ in range(MAX_WAITS):
-            response = self.client.post("/api/ask", json={"question": question})
+            response = self.client.post("/api/ask", json=body)
             if response.status_code != 429:
                 break
             # the service's per-client rate limit: wait as long as it says, then ask again
@@ -93,7 +111,12 @@ class OverHTTP:
 
     def config(self) -> dict[str, Any]:
         return {"mode": self.health.get("mode"), "embedder": self.health.get("embedder"),
+                "model": self.health.get("model"), "verifier": self.health.get("verifier"),
                 "url": str(self.client.base_url)}
+
+    @property
+    def variant(self) -> str:
+        return self.health.get("model_runtime") or ""
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
@@ -120,22 +143,27 @@ def prepare(run_dir: Path, dataset: Dataset, store_stamp: dict[str, Any],
         shutil.rmtree(run_dir / "store", ignore_errors=True)
         reset.append("store")
     if reset or reask or old.get("questions") != stamp["questions"]:
-        (run_dir / ANSWERS).unlink(missing_ok=True)
+        for answers in run_dir.glob("answers*.jsonl"):
+            answers.unlink()
         reset.append("answers")
-    stamp_path.write_text(json.dumps(stamp | {"asker": old.get("asker")}, indent=2))
+    stamp_path.write_text(json.dumps(stamp | {"askers": old.get("askers", {})}, indent=2))
     return reset
 
 
 def run(dataset: Dataset, asker: Asker, run_dir: Path,
-        progress: Callable[[Question], object] | None = None) -> list[dict[str, Any]]:
+        progress: Callable[[Question], object] | None = None,
+        variant: str = "", dated: bool = True) -> list[dict[str, Any]]:
     """Every question's record (``id``, ``answer``, ``latency_ms``, ``error``). Records kept
     from an earlier run of the same questions by the same asker are not asked again;
-    those that failed are."""
-    answers, stamp_path = run_dir / ANSWERS, run_dir / "run.json"
+    those that failed are. Each ``variant`` (see ``answers_name``) keeps its own."""
+    name = answers_name(variant)
+    answers, stamp_path = run_dir / name, run_dir / "run.json"
     stamp = json.loads(stamp_path.read_text())
-    if stamp.get("asker") != asker.config():
+    askers = stamp.get("askers", {})
+    if askers.get(name) != asker.config():
         answers.unlink(missing_ok=True)
-        stamp_path.write_text(json.dumps(stamp | {"asker": asker.config()}, indent=2))
+        stamp_path.write_text(json.dumps(stamp | {"askers": askers | {name: asker.config()}},
+                                         indent=2))
     done = _kept(answers)
     if done:
         kept = sum(1 for q in dataset.questions if q.id in done and not done[q.id].get("error"))
@@ -144,7 +172,7 @@ def run(dataset: Dataset, asker: Asker, run_dir: Path,
     with answers.open("a", encoding="utf-8") as out:
         for question in dataset.questions:
             if question.id not in done or done[question.id].get("error"):
-                done[question.id] = _ask(asker, question)
+                done[question.id] = _ask(asker, question, dated)
                 out.write(json.dumps(done[question.id], ensure_ascii=False) + "\n")
                 out.flush()
             if progress:
@@ -171,11 +199,13 @@ def _kept(answers: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
-def _ask(asker: Asker, question: Question) -> dict[str, Any]:
-    """One question's record; any failure is kept in it (and asked again on resume)."""
+def _ask(asker: Asker, question: Question, dated: bool) -> dict[str, Any]:
+    """One question's record; any failure is kept in it (and asked again on resume). With
+    ``dated``, the question is asked as of its own date, when it has one."""
     started = time.perf_counter()
     try:
-        answer: dict[str, Any] | None = asker.ask(question.question).model_dump(mode="json")
+        answer: dict[str, Any] | None = asker.ask(
+            question.question, question.as_of if dated else None).model_dump(mode="json")
         error = None
     except Exception as exc:  # one question's failure must not end the run
         answer, error = None, f"{type(exc).__name__}: {exc}"

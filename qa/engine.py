@@ -20,7 +20,7 @@ from qa.config import Settings
 from qa.errors import InvalidInput
 from qa.index.embedding import Embedder, build_embedder
 from qa.index.ingest import Ingester
-from qa.index.retrieval import HybridRetriever
+from qa.index.retrieval import HybridRetriever, fuse
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
 from qa.text.when import window
@@ -175,10 +175,13 @@ class QAEngine:
         k = top_k or self.settings.top_k
         scope = _scope(search, as_of, since, until)
         hits, lexicon = self._search(search, k, scope, since, until, vector)
-        if not hits and scope is not None and scope.expression:  # nothing in its window
-            scope = scope.model_copy(update={"since": since, "until": _earliest(until, as_of),
-                                             "widened": True})
-            hits, lexicon = self._search(search, k, scope, since, until, vector)
+        if scope is not None and scope.expression:  # the question names a time
+            wider = scope.model_copy(update={"since": since, "until": _earliest(until, as_of)})
+            around, lexicon = self._search(search, k, wider, since, until, vector)
+            if not hits:  # nothing in its window: all up to as_of
+                hits, scope = around, wider.model_copy(update={"widened": True})
+            else:  # its window first, and what else answers best up to as_of
+                hits = fuse([hits, around], k)
         articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
         hits = [h for h in hits if h.article_id in articles]
         return Evidence(question, search, hits, articles, vector, turns, lexicon,

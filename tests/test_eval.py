@@ -9,7 +9,9 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,6 +142,7 @@ def test_realtimeqa_adapter_picks_answerable_and_refusal_cases(tmp_path: Path) -
     def week(day: str, rows: list[tuple[str, list[str], str]]) -> None:
         write_jsonl(tmp_path / f"{day}_qa.jsonl", [{
             "question_id": f"{day}_0", "question_sentence": q, "choices": choices,
+            "question_date": f"{day[:4]}/{day[4:6]}/{day[6:]}",
             "answer": ["1"]} for q, choices, _ in rows])  # the same id twice, as in the data
         write_jsonl(tmp_path / f"{day}_gcs.jsonl", [{
             "question_id": f"{day}_0", "search_result": [
@@ -161,6 +164,7 @@ def test_realtimeqa_adapter_picks_answerable_and_refusal_cases(tmp_path: Path) -
     answerable, refuse = dataset.questions  # the number answer cannot be located: left out
     assert (answerable.id, answerable.type, answerable.answerable, answerable.reference) == (
         "20230106-00", "in_corpus", True, "Buffalo Bills")
+    assert answerable.as_of == date(2023, 1, 6) and refuse.as_of == date(2023, 1, 13)
     [span] = dataset.locate(answerable)
     assert dataset.text_of(span.article_id)[span.start:span.end] == "BUFFALO BILLS"
     assert (refuse.id, refuse.type, refuse.answerable) == ("20230113-00", "after_corpus", False)
@@ -168,6 +172,37 @@ def test_realtimeqa_adapter_picks_answerable_and_refusal_cases(tmp_path: Path) -
     assert "20230113-01" not in {q.id for q in dataset.questions}
     with pytest.raises(ValueError, match="20230301"):
         realtimeqa.dataset(tmp_path, ["20230301"])
+
+
+def test_realtimeqa_is_asked_as_of_each_questions_date_or_without(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    write_jsonl(data / "20230106_qa.jsonl", [{
+        "question_id": "20230106_0", "question_date": "2023/01/05", "answer": ["1"],
+        "question_sentence": "Which team does Damar Hamlin play for?",
+        "choices": ["Bengals", "Buffalo Bills"]}])
+    write_jsonl(data / "20230106_gcs.jsonl", [{"question_id": "20230106_0", "search_result": [
+        {"url": "https://news.example/before", "title": "Hamlin collapses",
+         "text": "Damar Hamlin plays for the Buffalo Bills.", "publish_date": "2023-01-03"},
+        {"url": "https://news.example/after", "title": "Hamlin goes home",
+         "text": "Damar Hamlin plays for the Buffalo Bills, the team said on Thursday.",
+         "publish_date": "2023-01-12"}]}])
+
+    def run(*extra: str) -> tuple[dict[str, Any], set[str]]:
+        report = tmp_path / ("report" + "".join(extra))
+        proc = evaluate("--dataset", "realtimeqa", "--path", str(data), "--run-dir",
+                        str(tmp_path / "run"), "--report", str(report), *extra)
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads((report / "report.json").read_text())
+        name = "answers-without-as-of.jsonl" if extra else "answers.jsonl"
+        [record] = [json.loads(line) for line in (tmp_path / "run" / name).open()]
+        return result, {c["published_at"] for c in record["answer"]["citations"]}
+
+    dated, published = run()
+    assert dated["as_of"] is True and dated["variant"] == "realtimeqa"
+    assert published == {"2023-01-03"}  # the later report is never used
+    undated, _ = run("--without-as-of")
+    assert undated["as_of"] is False and undated["variant"] == "realtimeqa-without-as-of"
 
 
 def test_a_gold_file_with_a_repeated_id_is_refused(tmp_path: Path) -> None:

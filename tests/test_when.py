@@ -90,6 +90,12 @@ def test_this_week_answers_from_that_weeks_articles_and_says_when(dated: QAEngin
     assert answer.window is not None and answer.window.expression == "this week"
     assert (answer.window.since, answer.window.until) == (date(2023, 9, 30), FRIDAY)
     assert answer.when == "As of 6 October 2023. Reported 2 October 2023."
+    # the window comes first; earlier reports follow it, later ones never
+    evidence = dated.retrieve("What was the death toll of the Riverton floods this week?",
+                              as_of=FRIDAY)
+    titles = [evidence.articles[h.article_id].title for h in evidence.hits]
+    assert titles[0] == "Toll rises to 12" and "Floods hit Riverton" in titles
+    assert "Toll rises to 31" not in titles
 
 
 def test_an_empty_window_widens_to_as_of_and_says_so(dated: QAEngine) -> None:

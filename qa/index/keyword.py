@@ -13,6 +13,7 @@ import ctypes
 import math
 import time
 from collections.abc import Collection
+from functools import cached_property
 
 import bm25s
 import numpy as np
@@ -112,6 +113,11 @@ class BM25Index:
 
     def passage_id(self, position: int) -> str:
         return bytes(self.ids[position]).decode()
+
+    @cached_property
+    def published_of(self) -> dict[bytes, float]:
+        """Each passage's publication time (epoch seconds; NaN: no date), by its id."""
+        return dict(zip(self.ids.tolist(), self.published.tolist(), strict=True))
 
 
 def _return_freed_memory() -> None:
