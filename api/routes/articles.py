@@ -23,7 +23,7 @@ from api.schemas import (
     IngestResult,
 )
 from qa.errors import ArticleParseError, InvalidInput
-from qa.sources.articles import LoadFailure, article_from_record, parse_file_bytes
+from qa.sources.articles import LoadFailure, article_from_record, parse_upload
 from qa.types import Article, IngestReport
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
@@ -118,18 +118,8 @@ async def _from_upload(request: Request, limit: int) -> list[Article | LoadFailu
             if len(data) > limit:
                 raise HTTPException(413, f"{name} is larger than the {size_label(limit)} "
                                          "upload limit")
-            items.extend(await run_in_threadpool(_parse, data, name))
+            items.extend(await run_in_threadpool(parse_upload, data, name))
     return items
-
-
-def _parse(data: bytes, name: str) -> list[Article | LoadFailure]:
-    """The file's articles. A text or HTML upload remembers its file name and headline, so
-    uploading an edited version of the same file replaces the earlier one (as ingesting an
-    edited file from disk does); different files that share a name do not collide unless
-    their headlines match too."""
-    items = list(parse_file_bytes(data, name, origin=f"upload:{name}"))
-    return [item.model_copy(update={"origin": f"{item.origin}:{item.title}"})
-            if isinstance(item, Article) and item.origin else item for item in items]
 
 
 UPLOAD_SCHEMAS = (ArticleIn, ArticleBatch)

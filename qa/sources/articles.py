@@ -165,6 +165,16 @@ def parse_file_bytes(
         yield LoadFailure(name, str(exc))
 
 
+def parse_upload(data: bytes, name: str) -> list[Article | LoadFailure]:
+    """An uploaded file's articles. A text or HTML upload remembers its file name and
+    headline, so uploading an edited version of the same file replaces the earlier one (as
+    ingesting an edited file from disk does); different files that share a name do not
+    collide unless their headlines match too."""
+    items = list(parse_file_bytes(data, name, origin=f"upload:{name}"))
+    return [item.model_copy(update={"origin": f"{item.origin}:{item.title}"})
+            if isinstance(item, Article) and item.origin else item for item in items]
+
+
 def _jsonl_articles(content: str, name: str) -> Iterator[Article | LoadFailure]:
     for lineno, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
