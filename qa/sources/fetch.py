@@ -164,7 +164,7 @@ class Fetcher:
             page, _ = self._request(origin + "/robots.txt", {}, time.monotonic() + self.timeout)
         except FetchError as exc:
             if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
-                rules.disallow_all = True
+                rules.parse(["User-agent: *", "Disallow: /"])
                 return rules
             return None
         if page is None:  # a redirected robots.txt: not followed, read as absent
