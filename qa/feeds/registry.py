@@ -60,8 +60,8 @@ class FeedRegistry:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
-        with self._tx() as db:
-            db.executescript(_SCHEMA)
+        with self._lock:
+            self._db.executescript(_SCHEMA)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
