@@ -109,6 +109,9 @@ class Intake:
         report = self.poller.poll(str(job.params["url"]), on_item=step)
         if report.status == "error":
             raise FetchError(report.error or "the poll failed")
+        if report.outcomes and report.counts.failed == len(report.outcomes):
+            raise InvalidInput("no item could be read: " + "; ".join(
+                f"{o['source']}: {o['reason']}" for o in report.outcomes[:5]))
 
     # -- uploads -------------------------------------------------------------------------
     def submit_upload(self, files: list[tuple[str, bytes]]) -> Job:

@@ -47,8 +47,9 @@ def serving() -> Iterator[Site]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            site.requests.append((self.path, headers))
-            route = site.routes.get(self.path)
+            path = self.path.split("?", 1)[0]  # as a news site, it ignores ?utm_source=…
+            site.requests.append((path, headers))
+            route = site.routes.get(path)
             if route is None:
                 self._answer(404, b"not found", "text/plain")
                 return

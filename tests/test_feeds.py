@@ -345,9 +345,11 @@ def test_the_api_refuses_a_private_feed_and_reports_a_broken_one(
     broken = site.put("/broken.xml", "<rss><channel><item><title>half")
     job = wait_job(open_url, httpx.post(f"{open_url}/api/feeds",
                                         json={"url": broken}).json()["job"]["id"])
-    assert job["status"] in {"done", "failed"}
+    # read as far as it goes: one item with nothing in it, which fails, and nothing stored
+    assert job["status"] == "failed" and "nothing was ingested" not in job["error"]
+    assert job["counts"]["failed"] == 1 and "no text" in job["outcomes"][0]["reason"]
     [feed] = httpx.get(f"{open_url}/api/feeds").json()["feeds"]
-    assert feed["last_status"] in {"ok", "error"}
+    assert feed["last_status"] == "ok" and feed["last_counts"]["failed"] == 1
     site.put("/gone.xml", b"", status=500)
     job = wait_job(open_url, httpx.post(f"{open_url}/api/feeds", json={
         "url": site.base + "/gone.xml"}).json()["job"]["id"])

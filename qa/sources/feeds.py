@@ -69,10 +69,12 @@ def _item(entry: Any) -> FeedItem:
     authors = [str(a.get("name")) for a in entry.get("authors") or [] if a.get("name")]
     if not authors and entry.get("author"):
         authors = [str(entry.get("author"))]
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: feedparser's own get warns when it maps a missing "updated" to "published"
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     published = _day(stamp)
     key = str(entry.get("id") or link or "title:" + title)
-    state = [title, link, summary, authors, entry.get("updated") or entry.get("published")]
+    state = [title, link, summary, authors,
+             dict.get(entry, "updated") or dict.get(entry, "published")]
     fingerprint = hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()[:16]
     return FeedItem(key, title, link, summary, authors, published, fingerprint)
 
