@@ -140,7 +140,7 @@ class Intake:
             else:
                 items = parse_upload(data, names[number])
             report = self.engine.ingest_items(items)
-            self.jobs.add_outcomes(job.id, _outcomes(report, items), number + 1)
+            self.jobs.add_outcomes(job.id, _outcomes(report, items, names[number]), number + 1)
         final = self.jobs.get(job.id)
         if final.outcomes and final.counts["failed"] == len(final.outcomes):
             reasons = "; ".join(f"{o['source']}: {o['reason']}" for o in final.outcomes[:5])
@@ -156,11 +156,12 @@ class Intake:
         return job
 
 
-def _outcomes(report: IngestReport, items: list[Article | LoadFailure]) -> list[dict[str, Any]]:
+def _outcomes(report: IngestReport, items: list[Article | LoadFailure],
+              name: str) -> list[dict[str, Any]]:
     titles = {item.id: item.title for item in items if isinstance(item, Article)}
     found: list[dict[str, Any]] = []
     for status in ("new", "updated", "unchanged"):
-        found += [{"source": titles.get(i, i), "status": status, "article_id": i,
+        found += [{"source": name, "status": status, "article_id": i,
                    "title": titles.get(i)} for i in getattr(report, status)]
     found += [{"source": f["source"], "status": "failed", "reason": f["reason"]}
               for f in report.failed]

@@ -3,6 +3,7 @@ test sets up, answering conditional requests with 304 and recording every reques
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -75,10 +76,8 @@ def serving() -> Iterator[Site]:
             if tag:
                 self.send_header("ETag", tag)
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client's limit
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a limit)
-                pass
 
         def log_message(self, format: str, *args: object) -> None:
             pass

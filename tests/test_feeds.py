@@ -24,6 +24,7 @@ from qa.sources.safety import check_url, is_public
 from tests.conftest import NO_MODELS, ROOT, make_settings
 from tests.feedserver import Site, atom, page, rss, serving
 from tests.test_api import assert_error
+from tests.uploads import wait_job
 
 HARBOUR = ("The harbour of Bergen reopened on Monday after a storm closed it for three days, "
            "the port authority said.", "Ferries to the islands ran on time again by noon.")
@@ -238,7 +239,7 @@ def test_private_urls_are_refused_unless_allowed(site: Site,
         check_url("http://127.0.0.1:9/feed.xml", allow_private=False)
     check_url("http://127.0.0.1:9/feed.xml", allow_private=True)
     intake = make_intake(allow_private_urls=False)
-    with pytest.raises(UnsafeURL, match="127.0.0.1, which is not a public address"):
+    with pytest.raises(UnsafeURL, match=r"127\.0\.0\.1, which is not a public address"):
         intake.add_feed(news_site(site))
     assert intake.list_feeds() == [] and site.requests == []
 
@@ -292,16 +293,6 @@ def test_the_cli_adds_polls_lists_and_removes_feeds(site: Site, tmp_path: Path) 
 
 
 # -- the HTTP API --------------------------------------------------------------------------
-def wait_job(url: str, job_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job: dict[str, Any] = httpx.get(f"{url}/api/jobs/{job_id}").json()
-        if job["status"] in {"done", "failed"}:
-            return job
-        assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
-        time.sleep(0.1)
-
-
 def test_the_api_follows_a_feed_as_a_job(site: Site, serve: Callable[..., str]) -> None:
     feed_url = news_site(site)
     url = serve(seed=False, allow_private_urls=True, fetch_host_interval=0, api_key=KEY)
