@@ -17,6 +17,7 @@ function el(tag, className, text) {
   return node;
 }
 
+// sources.js calls it too, once an upload or a poll has added articles
 async function refreshStatus() {
   try {
     const res = await fetch("/health");
