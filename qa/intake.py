@@ -54,6 +54,12 @@ class Intake:
             self._scheduler = None
         self.worker.stop()
 
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler or the worker thread is still alive."""
+        scheduler = self._scheduler is not None and self._scheduler.is_alive()
+        return scheduler or self.worker.running
+
     def close(self) -> None:
         self.stop()
         self.fetcher.close()

@@ -345,3 +345,26 @@ def test_the_api_refuses_a_private_feed_and_reports_a_broken_one(
     job = wait_job(open_url, httpx.post(f"{open_url}/api/feeds", json={
         "url": site.base + "/gone.xml"}).json()["job"]["id"])
     assert job["status"] == "failed" and "HTTP 500" in job["error"]
+
+
+def test_the_service_polls_a_feed_when_due_and_stops_cleanly(
+        site: Site, tmp_path: Path, embedder: Embedder) -> None:
+    settings = make_settings(tmp_path / "store", allow_private_urls=True, fetch_host_interval=0)
+    intake = Intake(QAEngine(settings, embedder=embedder), tick=0.1)
+    intake.add_feed(news_site(site), interval_minutes=60)
+    intake.start()
+    try:
+        deadline = time.monotonic() + 60
+        while intake.list_feeds()[0].last_poll is None:
+            assert time.monotonic() < deadline, "the feed was never polled"
+            time.sleep(0.1)
+        time.sleep(1.0)  # ten more ticks: not due again for an hour
+        polls = [j for j in intake.recent_jobs() if j.kind == "poll"]
+        assert len(polls) == 1 and polls[0].status == "done" and polls[0].counts["new"] == 2
+        assert len(site.seen("/feed.xml")) == 1
+        [feed] = intake.list_feeds()
+        assert feed.next_poll - feed.last_poll == pytest.approx(3600, abs=1)  # type: ignore[operator]
+        threads = intake.running
+    finally:
+        intake.close()
+    assert threads and not intake.running

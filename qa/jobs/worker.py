@@ -26,7 +26,6 @@ class JobWorker:
         self.nice = nice
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._busy = threading.Event()
         self._stopping = threading.Event()
 
     def start(self) -> None:
@@ -50,18 +49,15 @@ class JobWorker:
             self._thread.join(timeout)
             self._thread = None
 
-    def idle(self) -> bool:
-        return self._queue.empty() and not self._busy.is_set()
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         with contextlib.suppress(OSError, AttributeError):  # not Linux: same priority
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         while (job_id := self._queue.get()) is not None and not self._stopping.is_set():
-            self._busy.set()
-            try:
-                self._one(job_id)
-            finally:
-                self._busy.clear()
+            self._one(job_id)
 
     def _one(self, job_id: str) -> None:
         job = self.store.get(job_id)
