@@ -13,7 +13,7 @@ from qa.errors import FetchError, InvalidInput
 from qa.feeds.poller import FeedPoller, PollReport
 from qa.feeds.registry import Feed, FeedRegistry
 from qa.jobs.store import Job, JobStore
-from qa.jobs.worker import JobWorker
+from qa.jobs.worker import Interrupted, JobWorker
 from qa.sources.articles import LoadFailure, parse_upload
 from qa.sources.fetch import Fetcher
 from qa.sources.safety import check_url
@@ -111,6 +111,8 @@ class Intake:
             nonlocal done
             done += 1
             self.jobs.add_outcomes(job.id, [outcome], done, total)
+            if self.worker.stopping:  # what is read stays read; the validators are not kept
+                raise Interrupted
 
         report = self.poller.poll(str(job.params["url"]), on_item=step)
         if report.status == "error":
@@ -138,6 +140,8 @@ class Intake:
     def _run_upload(self, job: Job) -> None:
         names = [str(n) for n in job.params["files"]]
         for number in range(job.progress.done, len(names)):  # resumed: from where it was
+            if self.worker.stopping:
+                raise Interrupted
             try:
                 data = self.jobs.input_file(job.id, number).read_bytes()
             except FileNotFoundError:

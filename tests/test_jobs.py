@@ -95,6 +95,33 @@ def test_a_job_whose_files_are_gone_fails_with_the_reason(tmp_path: Path,
     assert not (settings.data_dir / "jobs" / job.id).exists()  # its inputs are cleared
 
 
+def test_a_stop_between_files_leaves_the_job_for_the_next_start(tmp_path: Path,
+                                                                embedder: Embedder) -> None:
+    settings = make_settings(tmp_path / "store")
+    first = Intake(QAEngine(settings, embedder=embedder))
+    first.start()
+    job = first.submit_upload([(f"s{i}.txt", story(i, 60)) for i in range(12)])
+    deadline = time.monotonic() + 120
+    while first.job(job.id).progress.done < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    started = time.monotonic()
+    first.close()
+    assert time.monotonic() - started < 10  # the file being read, not the whole upload
+    stopped = Intake(QAEngine(settings, embedder=embedder))
+    try:
+        left = stopped.job(job.id)
+        assert left.status == "running" and 1 <= left.progress.done < 12
+        stopped.start()
+        done = stopped.wait(job.id, timeout=240)
+    finally:
+        stopped.close()
+    assert done.status == "done" and done.restarts == 1 and done.progress.done == 12
+    assert sorted(o["source"] for o in done.outcomes) == sorted(f"s{i}.txt" for i in range(12))
+    assert {o["status"] for o in done.outcomes} == {"new"}
+    assert stopped.engine.count_articles() == 12
+
+
 def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env |= {"QA_DATA_DIR": str(data_dir), "QA_MODELS_DIR": str(NO_MODELS),

@@ -19,6 +19,11 @@ Handler = Callable[[Job], None]
 """Runs one job to its end, recording progress in the store; raising fails the job."""
 
 
+class Interrupted(Exception):
+    """Raised by a handler between two steps when the worker is stopping: the job stays
+    running in the store, and the next start resumes it."""
+
+
 class JobWorker:
     def __init__(self, store: JobStore, handlers: dict[str, Handler], nice: int = 10) -> None:
         self.store = store
@@ -50,6 +55,11 @@ class JobWorker:
             self._thread = None
 
     @property
+    def stopping(self) -> bool:
+        """Handlers look between steps, and raise ``Interrupted`` when it is true."""
+        return self._stopping.is_set()
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -66,6 +76,8 @@ class JobWorker:
         self.store.start(job.id)
         try:
             self.handlers[job.kind](self.store.get(job.id))
+        except Interrupted:
+            log.info("job %s stopped between two steps; the next start resumes it", job.id)
         except QAError as exc:
             self.store.finish(job.id, str(exc))
         except Exception as exc:  # a bug fails this job, never the worker
