@@ -36,6 +36,7 @@ class Intake:
                                 nice=settings.job_nice)
         self.tick = tick
         self._stop = threading.Event()
+        self._queueing = threading.Lock()
         self._scheduler: threading.Thread | None = None
 
     # -- life ----------------------------------------------------------------------------
@@ -73,9 +74,23 @@ class Intake:
 
     def enqueue_due(self) -> list[Job]:
         """A poll job for every feed due one that has none queued or running."""
-        waiting = {j.params.get("url") for j in self.jobs.unfinished() if j.kind == "poll"}
-        return [self.worker.submit(self.jobs.create("poll", {"url": feed.url}))
-                for feed in self.feeds.due(time.time()) if feed.url not in waiting]
+        return self._queue_polls([feed.url for feed in self.feeds.due(time.time())],
+                                 fresh_only=True)
+
+    def _queue_polls(self, urls: list[str], fresh_only: bool = False) -> list[Job]:
+        """A poll job for each feed: the one queued or running already, if there is one
+        (left out when ``fresh_only``), else a new one."""
+        with self._queueing:  # the scheduler and the API must not queue one feed twice
+            waiting = {str(j.params.get("url")): j for j in self.jobs.unfinished()
+                       if j.kind == "poll"}
+            jobs = []
+            for url in urls:
+                if url in waiting:
+                    if not fresh_only:
+                        jobs.append(waiting[url])
+                    continue
+                jobs.append(self.worker.submit(self.jobs.create("poll", {"url": url})))
+            return jobs
 
     # -- feeds ---------------------------------------------------------------------------
     def add_feed(self, url: str, interval_minutes: int | None = None) -> Feed:
@@ -95,9 +110,9 @@ class Intake:
         return self.feeds.all()
 
     def poll_jobs(self, url: str | None = None) -> list[Job]:
-        """Queues a poll of one feed (or of every feed) now."""
+        """Queues a poll of one feed (or of every feed) now, unless one is waiting already."""
         feeds = [self.feeds.get(url)] if url else self.feeds.all()
-        return [self.worker.submit(self.jobs.create("poll", {"url": f.url})) for f in feeds]
+        return self._queue_polls([feed.url for feed in feeds])
 
     def poll_now(self, url: str | None = None) -> list[PollReport]:
         """Polls one feed (or every feed) in this thread, now (the CLI)."""

@@ -103,6 +103,31 @@ def test_atom_entries_keep_their_author_and_date(site: Site,
     assert str(article.published_at) == "2024-05-07" and "Tickets go on sale" in article.text
 
 
+def test_a_page_in_a_legacy_encoding_is_read_by_its_own_meta_charset(
+        site: Site, make_intake: Callable[..., Intake]) -> None:
+    intake = make_intake()
+    html = ('<html><head><meta charset="iso-8859-1"><title>Ferjer i Tromsø</title></head><body>'
+            "<article><h1>Ferjer i Tromsø</h1><p>Ferjene i Tromsø gikk som normalt på mandag "
+            "etter stormen, sa havnesjefen.</p><p>Øyene fikk strøm igjen.</p></article>"
+            "</body></html>")
+    site.put("/tromso", html.encode("latin-1"), kind="text/html")  # no charset in the header
+    url = site.put("/feed.xml", rss("Nordlys", [
+        {"title": "Ferjer i Tromsø", "link": site.base + "/tromso", "guid": "t1"}]))
+    intake.add_feed(url)
+    [report] = intake.poll_now()
+    article = intake.engine.get_article(report.outcomes[0]["article_id"])
+    assert not article.from_summary and "Øyene fikk strøm igjen." in article.text
+
+
+def test_one_feed_is_never_queued_twice(site: Site, make_intake: Callable[..., Intake]) -> None:
+    intake = make_intake()  # not started: its jobs wait
+    intake.add_feed(news_site(site))
+    [queued] = intake.poll_jobs()
+    assert intake.enqueue_due() == []  # due, but a poll is already waiting
+    assert [j.id for j in intake.poll_jobs()] == [queued.id]
+    assert len(intake.jobs.unfinished()) == 1
+
+
 @pytest.mark.parametrize(("route", "reason"), [
     ({}, "HTTP 404"),
     ({"body": page("Slow", *HARBOUR), "delay": 3.5}, "timed out"),

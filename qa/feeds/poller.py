@@ -77,11 +77,14 @@ class FeedPoller:
 
     def _read(self, url: str, item: FeedItem, outlet: str | None) -> Outcome:
         source = item.link or item.key
-        html, page_url, why = None, None, None
+        html: str | bytes | None = None
+        page_url, why = None, None
         if item.link:
             try:
                 page = self.fetcher.get(item.link)
-                html, page_url = page.text, page.url
+                # the body as sent when the server names no charset: the page's own <meta> does
+                html, page_url = (page.text if "charset=" in page.headers.get(
+                    "content-type", "") else page.content), page.url
             except FetchError as exc:
                 why = str(exc)
         try:

@@ -76,8 +76,10 @@ def article_from_plain_text(content: str, origin: str | None = None) -> Article:
     return make_article(title=title, text=body, origin=origin)
 
 
-def article_from_html(content: str, url: str | None = None, origin: str | None = None) -> Article:
-    """Readable text, title, date and authors of a web page (trafilatura)."""
+def article_from_html(content: str | bytes, url: str | None = None,
+                      origin: str | None = None) -> Article:
+    """Readable text, title, date and authors of a web page (trafilatura; given bytes, it
+    finds their encoding from the page itself)."""
     try:
         import trafilatura
 

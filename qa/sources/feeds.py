@@ -103,7 +103,7 @@ def html_to_text(markup: str) -> str:
     return clean_text(root.text_content())
 
 
-def item_article(item: FeedItem, outlet: str | None, html: str | None,
+def item_article(item: FeedItem, outlet: str | None, html: str | bytes | None,
                  page_url: str | None) -> Article:
     """The item's article: the page's text (``html``) when it has one, with the item's
     title, link, outlet, authors and date; else the item's own text, marked as a summary.
