@@ -22,10 +22,11 @@ import qa
 from api import errors
 from api.headers import SecurityHeaders
 from api.limits import MULTIPART_SLACK, BodyLimit, size_label
-from api.routes import answers, articles, openai_compat
+from api.routes import answers, articles, feeds, jobs, openai_compat
 from api.schemas import ErrorBody
 from qa.config import Settings
 from qa.engine import QAEngine
+from qa.intake import Intake
 
 STATIC = Path(__file__).parent / "static"
 
@@ -59,7 +60,10 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
         app.state.engine = engine or QAEngine(settings)
         _size_thread_pool(settings, app.state.engine.mode)
         app.state.engine.warm()
+        app.state.intake = Intake(app.state.engine)
+        app.state.intake.start()
         yield
+        await to_thread.run_sync(app.state.intake.close)
         app.state.engine.close()
 
     app = FastAPIOffline(
@@ -69,7 +73,8 @@ def create_app(settings: Settings | None = None, engine: QAEngine | None = None)
         static_url="/docs-static", redoc_url=None)
     app.state.settings = settings
     errors.install(app)
-    for router in (answers.router, openai_compat.router, articles.router):
+    for router in (answers.router, openai_compat.router, articles.router, feeds.router,
+                   jobs.router):
         app.include_router(router)
     limit = settings.max_upload_bytes
     app.add_middleware(BodyLimit, max_bytes=limit + MULTIPART_SLACK,

@@ -13,11 +13,17 @@ from starlette.exceptions import HTTPException
 from api.errors import APIError
 from qa.config import Settings
 from qa.engine import QAEngine
+from qa.intake import Intake
 
 
 def get_engine(request: Request) -> QAEngine:
     engine: QAEngine = request.app.state.engine
     return engine
+
+
+def get_intake(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
 
 
 def get_settings(request: Request) -> Settings:
@@ -55,5 +61,6 @@ def require_json(request: Request) -> None:
 
 
 Engine = Annotated[QAEngine, Depends(get_engine)]
+Intakes = Annotated[Intake, Depends(get_intake)]
 WriteKey = Depends(require_key)
 JSONBody = Depends(require_json)

@@ -114,6 +114,8 @@ class ArticleSummary(BaseModel):
     published_at: str | None
     authors: list[str]
     passages: int
+    from_summary: bool = Field(False, description="The text is a feed item's summary: its "
+                               "page could not be read.")
 
 
 class ArticlePage(BaseModel):
@@ -131,6 +133,8 @@ class ArticleOut(BaseModel):
     source: str | None
     published_at: date | None
     authors: list[str]
+    from_summary: bool = Field(False, description="The text is a feed item's summary: its "
+                               "page could not be read.")
 
 
 class Deleted(BaseModel):

@@ -51,9 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     delete = verbs.add_parser("delete")
     delete.add_argument("id")
     delete.add_argument("--json", action="store_true")
+    from qa import feeds_command as feeds
     from qa.models import commands as model
 
     model.add_arguments(sub.add_parser("model", help=model.HELP))
+    feeds.add_arguments(sub.add_parser("feeds", help=feeds.HELP))
     for name, command in _plugins().items():
         command.add_arguments(sub.add_parser(name, help=command.HELP))
     return parser
@@ -82,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from qa.models import commands as model
 
             return model.run(settings, args)
+        if args.command == "feeds":
+            from qa import feeds_command
+
+            return feeds_command.run(settings, args)
         if args.command in (plugins := _plugins()):
             return int(plugins[args.command].run(settings, args))
         from qa.engine import QAEngine

@@ -107,12 +107,40 @@ class Settings(BaseSettings):
         "empty = none (browsers allow only this service's own page)."
     )
 
+    allow_private_urls: bool = Field(
+        False, description="Let feeds and the pages they link to be fetched from private, "
+        "loopback and link-local addresses (off: only public addresses, every redirect "
+        "checked).")
+    allowed_private_hosts: str = Field(
+        "", description="Comma-separated host names that may be fetched although they "
+        "resolve to a private address (an intranet feed server), with private URLs otherwise "
+        "refused.")
+    fetch_timeout: float = Field(
+        15.0, gt=0, description="Seconds a feed or page fetch may take in all.")
+    fetch_max_bytes: int = Field(
+        5 * 2**20, ge=1024, description="Largest feed or page fetched (bigger ones fail).")
+    fetch_pages_per_minute: int = Field(
+        60, ge=1, description="Most feed and page requests a minute, over all hosts.")
+    fetch_host_interval: float = Field(
+        1.0, ge=0, description="Seconds between two requests to the same host.")
+    feed_interval: int = Field(
+        15, ge=1, description="Minutes between two polls of a feed (each feed may set its own).")
+    feed_max_items: int = Field(
+        50, ge=1, description="New or changed items one poll of a feed ingests (the rest "
+        "wait for the next poll).")
+    job_nice: int = Field(
+        10, ge=0, le=19, description="How much lower the background ingest thread's CPU "
+        "priority is than the questions' (Linux nice increment).")
+
     @field_validator("llm_api_key", "api_key")
     @classmethod
     def _no_placeholder(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() in _PLACEHOLDERS:
             raise ValueError("looks like a placeholder; set a real key or leave it unset")
         return value or None
+
+    def private_host_list(self) -> set[str]:
+        return {h.strip().lower() for h in self.allowed_private_hosts.split(",") if h.strip()}
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]

@@ -2,7 +2,9 @@
 
     QAError
     ├── InvalidInput          bad question, date, path or article (user's fault, 4xx)
-    │   └── ArticleParseError one article could not be parsed
+    │   ├── ArticleParseError one article could not be parsed
+    │   └── FetchError        a feed or page could not be fetched (unreachable, HTTP error,
+    │       └── UnsafeURL     too large, too slow, robots.txt) / its address is not public
     ├── NotFound              no such article
     ├── ModelError            the local embedding model is missing or corrupt
     ├── StoreError            Chroma unreachable or inconsistent
@@ -25,6 +27,14 @@ class InvalidInput(QAError):
 
 class ArticleParseError(InvalidInput):
     pass
+
+
+class FetchError(InvalidInput):
+    pass
+
+
+class UnsafeURL(FetchError):
+    """The URL resolves to a private, loopback or otherwise non-public address."""
 
 
 class NotFound(QAError):

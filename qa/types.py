@@ -26,6 +26,8 @@ class Article(BaseModel):
     authors: list[str] = Field(default_factory=list)
     origin: str | None = None
     """Where the article was read from (a file path), so an edited file replaces its article."""
+    from_summary: bool = False
+    """The text is a feed item's own content or summary: its page could not be read."""
 
 
 class Passage(BaseModel):

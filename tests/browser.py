@@ -36,3 +36,8 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator[webdriver.Chrome]
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def page_scripts(driver: webdriver.Chrome) -> list[str]:
+    """The address of every script on the page: none but the page's own may be there."""
+    return list(driver.execute_script("return [...document.scripts].map(s => s.src)"))

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.test_api import assert_error
+from tests.uploads import upload
 
 KEY = "s3cret-test-key-41"
 APPLES = {"title": "Orchard report <b>2023</b>",
@@ -84,15 +85,16 @@ def test_multipart_upload_reads_every_format(serve: Callable[..., str]) -> None:
              ("file", ("wire.jsonl", jsonl.encode())),
              ("file", ("scan.pdf", b"%PDF-1.4 binary")),
              ("file", ("blob.txt", b"\x00\x01\x02binary"))]
-    report = post(url, files=files).json()
+    report = upload(url, files)
     assert report["counts"] == {"new": 5, "updated": 0, "unchanged": 0, "failed": 2}
+    assert report["status"] == "done" and report["progress"] == {"done": 5, "total": 5}
     reasons = {f["source"]: f["reason"] for f in report["failed"]}
     assert "unsupported file type .pdf" in reasons["scan.pdf"]
     assert "binary" in reasons["blob.txt"]
     titles = {a["title"] for a in httpx.get(f"{url}/api/articles").json()["articles"]}
     assert {"Bridge closed", "Harbour reopens", "Wire story 0", "Wire story 2"} <= titles
-    assert_error(post(url, files=[("other", ("x.txt", b""))], data={"field": "v"}), 422,
-                 "invalid_input")
+    empty = upload(url, [("other", ("x.txt", b""))], data={"field": "v"})
+    assert empty["status"] == "failed" and "nothing was ingested: x.txt" in empty["error"]
     no_file = (b'--b\r\nContent-Disposition: form-data; name="field"\r\n\r\nv\r\n'
                b"--b--\r\n")
     assert_error(post(url, content=no_file,
@@ -103,14 +105,14 @@ def test_multipart_upload_reads_every_format(serve: Callable[..., str]) -> None:
 
 def test_uploading_an_edited_file_replaces_it(serve: Callable[..., str]) -> None:
     url = serve(seed=False)
-    first = post(url, files=[("file", ("zoo.md", b"# Pandas born\nThe cubs weigh 150 grams."))])
-    assert first.json()["counts"]["new"] == 1
-    edited = post(url, files=[("file", ("zoo.md", b"# Pandas born\nThe cubs weigh 160 grams."))])
-    assert edited.json()["counts"] == {"new": 0, "updated": 1, "unchanged": 0, "failed": 0}
+    first = upload(url, [("file", ("zoo.md", b"# Pandas born\nThe cubs weigh 150 grams."))])
+    assert first["counts"]["new"] == 1
+    edited = upload(url, [("file", ("zoo.md", b"# Pandas born\nThe cubs weigh 160 grams."))])
+    assert edited["counts"] == {"new": 0, "updated": 1, "unchanged": 0, "failed": 0}
     [article] = httpx.get(f"{url}/api/articles").json()["articles"]
     assert "160 grams" in httpx.get(f"{url}/api/articles/{article['id']}").json()["text"]
-    other = post(url, files=[("file", ("zoo.md", b"# Zoo opens late\nThe zoo opens at ten."))])
-    assert other.json()["counts"]["new"] == 1 and total(url) == 2  # another story, same name
+    other = upload(url, [("file", ("zoo.md", b"# Zoo opens late\nThe zoo opens at ten."))])
+    assert other["counts"]["new"] == 1 and total(url) == 2  # another story, same name
 
 
 def test_listing_is_paginated(serve: Callable[..., str]) -> None:
@@ -174,7 +176,7 @@ def test_uploads_over_the_limit_are_413_and_change_nothing(serve: Callable[..., 
 
     streamed = post(url, content=chunks(), headers={"content-type": "application/json"})
     assert_error(streamed, 413, "too_large")
-    assert post(url, files=[("file", ("small.txt", small))]).json()["counts"]["new"] == 1
+    assert upload(url, [("file", ("small.txt", small))])["counts"]["new"] == 1
 
 
 def test_question_limit_is_configurable(serve: Callable[..., str]) -> None:

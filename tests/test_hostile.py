@@ -19,13 +19,14 @@ from selenium.webdriver.common.by import By
 from qa.engine import QAEngine
 from qa.prompts import load_prompt
 from qa.sources.articles import LoadFailure, make_article, read_sources
-from tests.browser import chromium
+from tests.browser import chromium, page_scripts
 from tests.conftest import ROOT
 from tests.fake_llm import ScriptedLLM, reply_citing
 from tests.invariants import check_invariants
 from tests.test_api import assert_error
 from tests.test_llm import llm_engine  # noqa: F401  (a fixture: `hostile` builds on it)
 from tests.test_ui import ask_in_page
+from tests.uploads import upload
 
 HARBOUR = "When did the harbour of Bergen reopen?"
 INJECTED = (
@@ -169,7 +170,7 @@ def test_markup_in_an_llm_answer_is_inert_in_the_page(serve: Callable[..., str],
         assert "<img src=x" in message.text and "<script>" in message.text
         assert driver.execute_script("return window.__pwned") is None
         assert driver.execute_script("return document.querySelectorAll('img, b').length") == 0
-        assert driver.execute_script("return document.scripts.length") == 1
+        assert page_scripts(driver) == [f"{url}/static/app.js", f"{url}/static/sources.js"]
         assert message.find_elements(By.CSS_SELECTOR, ".sentence.unsupported")
 
 
@@ -289,11 +290,10 @@ def test_the_cli_reports_each_bad_file_on_one_line(tmp_path: Path) -> None:
 def test_hostile_uploads_ingest_the_good_files(serve: Callable[..., str]) -> None:
     url = serve(seed=False)
     files = [("file", (name, data)) for name, (data, _) in (GOOD | BAD).items()]
-    report = httpx.post(f"{url}/api/articles", files=files, timeout=120)
-    assert report.status_code == 200, report.text
-    assert report.json()["counts"]["new"] == len(GOOD)
-    _expect_reasons(_reasons(report.json()["failed"]))
-    again = httpx.post(f"{url}/api/articles", files=files, timeout=120).json()
+    report = upload(url, files)
+    assert report["counts"]["new"] == len(GOOD)
+    _expect_reasons(_reasons(report["failed"]))
+    again = upload(url, files)
     assert again["counts"]["unchanged"] == len(GOOD) and again["counts"]["new"] == 0
     assert httpx.get(f"{url}/api/articles").json()["total"] == len(GOOD)
 
@@ -316,9 +316,8 @@ def test_a_50_mb_upload_is_413_and_the_service_carries_on(serve: Callable[..., s
                          headers={"content-type": "multipart/form-data; boundary=b"})
     assert_error(chunked, 413, "too_large")
     assert httpx.get(f"{url}/api/articles").json()["total"] == 0
-    ok = httpx.post(f"{url}/api/articles", files=[("file", ("good.txt", GOOD["good.txt"][0]))],
-                    timeout=60)
-    assert ok.status_code == 200 and ok.json()["counts"]["new"] == 1
+    ok = upload(url, [("file", ("good.txt", GOOD["good.txt"][0]))])
+    assert ok["status"] == "done" and ok["counts"]["new"] == 1
 
 
 @pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000,

@@ -6,11 +6,12 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from api.deps import Engine, WriteKey, media_type
+from api.deps import Engine, Intakes, WriteKey, media_type
 from api.errors import APIError
 from api.limits import size_label
 from api.schemas import (
@@ -23,7 +24,8 @@ from api.schemas import (
     IngestResult,
 )
 from qa.errors import ArticleParseError, InvalidInput
-from qa.sources.articles import LoadFailure, article_from_record, parse_file_bytes
+from qa.jobs.store import Job
+from qa.sources.articles import LoadFailure, article_from_record
 from qa.types import Article, IngestReport
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
@@ -60,21 +62,28 @@ def delete_article(article_id: str, engine: Engine) -> Deleted:
     return Deleted(deleted=article_id)
 
 
-@router.post("", dependencies=[WriteKey], openapi_extra=_UPLOAD_DOC,
-             responses={422: {"description": "no article could be ingested"},
+@router.post("", dependencies=[WriteKey], openapi_extra=_UPLOAD_DOC, response_model=None,
+             responses={202: {"model": Job, "description": "files uploaded: a job ingests "
+                              "them (GET /api/jobs/{id})"},
+                        422: {"description": "no article could be ingested"},
                         413: {"description": "the upload is too large"}})
-async def add_articles(request: Request, engine: Engine) -> IngestResult:
-    """Ingest one article object, `{"articles": [...]}`, or files uploaded as
-    multipart/form-data (any format `articleqa ingest` reads: .txt .md .html .json .jsonl).
-    Articles that fail are listed under `failed`; the others are ingested. Re-sending an
-    article changes nothing; an edited one replaces its earlier version."""
+async def add_articles(request: Request, engine: Engine,
+                       intake: Intakes) -> IngestResult | JSONResponse:
+    """Ingest one article object or `{"articles": [...]}` (answered when done), or files
+    uploaded as multipart/form-data (any format `articleqa ingest` reads: .txt .md .html
+    .json .jsonl), answered at once with 202 and the job that ingests them, whose progress
+    and per-article outcomes `GET /api/jobs/{id}` gives. Articles that fail are listed under
+    `failed`; the others are ingested. Re-sending an article changes nothing; an edited one
+    replaces its earlier version."""
     kind = media_type(request)
-    if kind == "application/json":
-        items = await run_in_threadpool(_from_json, await request.body())
-    elif kind == "multipart/form-data":
-        items = await _from_upload(request, engine.settings.max_upload_bytes)
-    else:
+    if kind == "multipart/form-data":
+        files = await _from_upload(request, engine.settings.max_upload_bytes)
+        job = await run_in_threadpool(intake.submit_upload, files)
+        return JSONResponse(job.model_dump(mode="json"), status_code=202,
+                            headers={"Location": f"/api/jobs/{job.id}"})
+    if kind != "application/json":
         raise HTTPException(415, "send application/json or multipart/form-data")
+    items = await run_in_threadpool(_from_json, await request.body())
     report: IngestReport = await run_in_threadpool(engine.ingest_items, items)
     counts = report.counts()
     if report.failed and counts["failed"] == sum(counts.values()):
@@ -106,8 +115,9 @@ def _from_json(raw: bytes) -> list[Article | LoadFailure]:
     return items
 
 
-async def _from_upload(request: Request, limit: int) -> list[Article | LoadFailure]:
-    items: list[Article | LoadFailure] = []
+async def _from_upload(request: Request, limit: int) -> list[tuple[str, bytes]]:
+    """The uploaded files as ``(name, bytes)``, each checked against the size limit."""
+    files: list[tuple[str, bytes]] = []
     async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
         uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not uploads:
@@ -118,18 +128,8 @@ async def _from_upload(request: Request, limit: int) -> list[Article | LoadFailu
             if len(data) > limit:
                 raise HTTPException(413, f"{name} is larger than the {size_label(limit)} "
                                          "upload limit")
-            items.extend(await run_in_threadpool(_parse, data, name))
-    return items
-
-
-def _parse(data: bytes, name: str) -> list[Article | LoadFailure]:
-    """The file's articles. A text or HTML upload remembers its file name and headline, so
-    uploading an edited version of the same file replaces the earlier one (as ingesting an
-    edited file from disk does); different files that share a name do not collide unless
-    their headlines match too."""
-    items = list(parse_file_bytes(data, name, origin=f"upload:{name}"))
-    return [item.model_copy(update={"origin": f"{item.origin}:{item.title}"})
-            if isinstance(item, Article) and item.origin else item for item in items]
+            files.append((name, data))
+    return files
 
 
 UPLOAD_SCHEMAS = (ArticleIn, ArticleBatch)

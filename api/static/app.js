@@ -19,6 +19,7 @@ function el(tag, className, text) {
 
 let verifier = "the rules"; // what checks each sentence (from /health)
 
+// sources.js calls it too, once an upload or a poll has added articles
 async function refreshStatus() {
   try {
     const res = await fetch("/health");

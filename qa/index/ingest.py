@@ -40,7 +40,9 @@ RECORDS_READ = 64
 
 def content_hash(article: Article) -> str:
     """Changes when anything stored about the article changes."""
-    fields = article.model_dump(mode="json", exclude={"id", "origin"})
+    # from_summary only when set, so the hashes of articles stored before it existed hold
+    exclude = {"id", "origin"} | (set() if article.from_summary else {"from_summary"})
+    fields = article.model_dump(mode="json", exclude=exclude)
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 

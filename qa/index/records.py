@@ -34,6 +34,7 @@ def article_meta(article: Article, text_hash: str, passages: int) -> dict[str, A
         "source": article.source or "",
         "origin": article.origin or "",
         "published_date": article.published_at.isoformat() if article.published_at else "",
+        "from_summary": article.from_summary,
     }
 
 
@@ -45,6 +46,7 @@ def article_from(article_id: str, meta: Any, text: Any) -> Article:
         url=meta.get("url") or None, source=meta.get("source") or None,
         published_at=date.fromisoformat(published) if published else None,
         authors=json.loads(meta.get("authors") or "[]"), origin=meta.get("origin") or None,
+        from_summary=bool(meta.get("from_summary")),
     )
 
 
@@ -54,4 +56,5 @@ def summary(article_id: str, meta: Any) -> dict[str, Any]:
         "id": article_id, "title": meta.get("title", ""), "url": meta.get("url") or None,
         "source": meta.get("source") or None, "published_at": meta.get("published_date") or None,
         "authors": json.loads(meta.get("authors") or "[]"), "passages": meta.get("passages", 0),
+        "from_summary": bool(meta.get("from_summary")),
     }

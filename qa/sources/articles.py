@@ -76,8 +76,10 @@ def article_from_plain_text(content: str, origin: str | None = None) -> Article:
     return make_article(title=title, text=body, origin=origin)
 
 
-def article_from_html(content: str, url: str | None = None, origin: str | None = None) -> Article:
-    """Readable text, title, date and authors of a web page (trafilatura)."""
+def article_from_html(content: str | bytes, url: str | None = None,
+                      origin: str | None = None) -> Article:
+    """Readable text, title, date and authors of a web page (trafilatura; given bytes, it
+    finds their encoding from the page itself)."""
     try:
         import trafilatura
 
@@ -163,6 +165,16 @@ def parse_file_bytes(
             yield from _jsonl_articles(content, name)
     except ArticleParseError as exc:
         yield LoadFailure(name, str(exc))
+
+
+def parse_upload(data: bytes, name: str) -> list[Article | LoadFailure]:
+    """An uploaded file's articles. A text or HTML upload remembers its file name and
+    headline, so uploading an edited version of the same file replaces the earlier one (as
+    ingesting an edited file from disk does); different files that share a name do not
+    collide unless their headlines match too."""
+    items = list(parse_file_bytes(data, name, origin=f"upload:{name}"))
+    return [item.model_copy(update={"origin": f"{item.origin}:{item.title}"})
+            if isinstance(item, Article) and item.origin else item for item in items]
 
 
 def _jsonl_articles(content: str, name: str) -> Iterator[Article | LoadFailure]:

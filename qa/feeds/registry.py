@@ -1,0 +1,156 @@
+"""The feeds followed, their poll status and the items already read, kept in a small SQLite
+file in the data folder (``feeds.sqlite3``), so they outlive the process."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from qa.errors import InvalidInput, NotFound
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY, title TEXT, interval_minutes INTEGER NOT NULL,
+    added_at REAL NOT NULL, etag TEXT, last_modified TEXT,
+    last_poll REAL, next_poll REAL NOT NULL, last_status TEXT, last_error TEXT,
+    new INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+    summaries INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS items (
+    feed_url TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    article_id TEXT NOT NULL, seen_at REAL NOT NULL, PRIMARY KEY (feed_url, key));
+"""
+
+
+class PollCounts(BaseModel):
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    summaries: int = 0
+    """Of the new and updated: how many are the item's summary (the page was not read)."""
+
+
+class Feed(BaseModel):
+    url: str
+    title: str | None = None
+    interval_minutes: int
+    added_at: float
+    last_poll: float | None = Field(None, description="Unix seconds of the last poll.")
+    next_poll: float
+    last_status: str | None = Field(
+        None, description="ok, not_modified (HTTP 304) or error; none before the first poll.")
+    last_error: str | None = None
+    last_counts: PollCounts = Field(default_factory=PollCounts,
+                                    description="What the last poll that read items found.")
+    articles: int = Field(0, description="Items of this feed read into articles so far.")
+    etag: str | None = Field(None, exclude=True)
+    last_modified: str | None = Field(None, exclude=True)
+
+
+class FeedRegistry:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, url: str, interval_minutes: int) -> Feed:
+        if interval_minutes < 1:
+            raise InvalidInput("the poll interval must be at least 1 minute")
+        now = time.time()
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone():
+                db.execute("UPDATE feeds SET interval_minutes = ? WHERE url = ?",
+                           (interval_minutes, url))
+            else:
+                db.execute("INSERT INTO feeds (url, interval_minutes, added_at, next_poll) "
+                           "VALUES (?, ?, ?, ?)", (url, interval_minutes, now, now))
+        return self.get(url)
+
+    def remove(self, url: str) -> None:
+        with self._tx() as db:
+            if not db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount:
+                raise NotFound(f"no feed {url} is followed")
+            db.execute("DELETE FROM items WHERE feed_url = ?", (url,))
+
+    def get(self, url: str) -> Feed:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            raise NotFound(f"no feed {url} is followed")
+        return _feed(row)
+
+    def all(self) -> list[Feed]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM feeds ORDER BY added_at, url").fetchall()
+        return [_feed(row) for row in rows]
+
+    def due(self, now: float) -> list[Feed]:
+        return [feed for feed in self.all() if feed.next_poll <= now]
+
+    def fingerprint(self, url: str, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT fingerprint FROM items WHERE feed_url = ? AND key = ?",
+                                   (url, key)).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_item(self, url: str, key: str, fingerprint: str, article_id: str) -> None:
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone():
+                db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
+                           (url, key, fingerprint, article_id, time.time()))
+
+    def record_poll(self, url: str, status: str, error: str | None = None,
+                    counts: PollCounts | None = None, title: str | None = None,
+                    etag: str | None = None, last_modified: str | None = None,
+                    keep_validators: bool = True) -> None:
+        """The outcome of a poll; the next one is due an interval later. The validators
+        (ETag, Last-Modified) are replaced only when ``keep_validators`` is false."""
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT interval_minutes FROM feeds WHERE url = ?",
+                             (url,)).fetchone()
+            if row is None:  # removed while it was being polled
+                return
+            db.execute("UPDATE feeds SET last_poll = ?, next_poll = ?, last_status = ?, "
+                       "last_error = ?, title = COALESCE(?, title) WHERE url = ?",
+                       (now, now + 60 * int(row[0]), status, error, title, url))
+            if counts is not None:
+                db.execute("UPDATE feeds SET new = ?, updated = ?, unchanged = ?, failed = ?, "
+                           "summaries = ? WHERE url = ?",
+                           (counts.new, counts.updated, counts.unchanged, counts.failed,
+                            counts.summaries, url))
+            if not keep_validators:
+                db.execute("UPDATE feeds SET etag = ?, last_modified = ? WHERE url = ?",
+                           (etag, last_modified, url))
+            db.execute("UPDATE feeds SET articles = (SELECT COUNT(*) FROM items "
+                       "WHERE feed_url = ?) WHERE url = ?", (url, url))
+
+
+def _feed(row: sqlite3.Row) -> Feed:
+    data = dict(row)
+    counts = PollCounts(**{k: data.pop(k) for k in PollCounts.model_fields})
+    return Feed(**data, last_counts=counts)
