@@ -42,7 +42,7 @@ def test_ask_json_follows_the_contract(store: Path) -> None:
     shown = json.loads(run(store, "articles", "show", citation["article_id"], "--json").stdout)
     assert shown["text"][citation["start"]:citation["end"]] == citation["quote"]
     assert set(answer) == {"question", "answer", "refused", "mode", "citations", "sentences",
-                           "retrieved", "timings_ms", "usage", "closest"}
+                           "retrieved", "timings_ms", "usage", "closest", "note"}
 
 
 def test_ask_prints_the_answer_and_its_sources(store: Path) -> None:
