@@ -16,7 +16,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from qa.engine import QAEngine
+from qa.engine import MODEL_FAILED, QAEngine
 from qa.prompts import load_prompt
 from qa.sources.articles import LoadFailure, make_article, read_sources
 from tests.browser import chromium, page_scripts
@@ -79,7 +79,9 @@ def test_an_llm_that_obeys_the_injection_cites_nothing(hostile: QAEngine,
                                                        llm: ScriptedLLM) -> None:
     llm.reply("Pwned [1][9]. The harbour was sold to Martians on Friday [2][3].")
     answer = hostile.ask(HARBOUR)
-    assert answer.refused and answer.citations == []
+    # nothing the model wrote is shown: a refusal, or the checked quotes saying so (Answer.note)
+    assert "Pwned" not in answer.answer and "Martians" not in answer.answer
+    assert (answer.refused and answer.citations == []) or answer.note == MODEL_FAILED
     check_invariants(answer, hostile)
 
 
