@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from qa.types import Citation
 
@@ -37,7 +37,8 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, pattern=r"\S",
                           description="The question, in plain words (QA_MAX_QUESTION_CHARS "
                                       "at most).")
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages given to the answerer.")
+    top_k: StrictInt | None = Field(None, ge=1, le=50,
+                                    description="Passages given to the answerer.")
     since: ISODate | None = Field(None, description="Only articles published on or after.")
     until: ISODate | None = Field(None, description="Only articles published on or before.")
     as_of: ISODate | None = Field(None, description="Answer as of this day: no article "
@@ -56,7 +57,7 @@ class ChatRequest(BaseModel):
     messages: list[Message] = Field(min_length=1, max_length=100,
                                     description="The conversation; the last is the question.")
     stream: bool = Field(False, description="Answer as Server-Sent Events.")
-    top_k: int | None = Field(None, ge=1, le=50)
+    top_k: StrictInt | None = Field(None, ge=1, le=50)
     as_of: ISODate | None = Field(None, description="Answer as of this day: no article "
                                   "published after it is used, and the question's time words "
                                   "(\"this week\", \"in October\") are read against it.")

@@ -69,6 +69,8 @@ def test_ask_date_filter_excludes_articles_without_a_matching_date(seeded_url: s
     ({"question": "x" * 2001}, 422, "invalid_input", "2000 characters"),
     ({"question": "Who died? \ud800"}, 422, "invalid_request", "unicode string"),
     ({"question": QUESTION, "top_k": 0}, 422, "invalid_request", "top_k"),
+    ({"question": QUESTION, "top_k": True}, 422, "invalid_request", "top_k"),  # not read as 1
+    ({"question": QUESTION, "as_of": "next week"}, 422, "invalid_request", "as_of"),
     ({"question": QUESTION, "since": "2023-10-01", "until": "2023-09-01"}, 422,
      "invalid_input", "since is after until"),
     ({"question": QUESTION, "since": "yesterday"}, 422, "invalid_request", "since"),
