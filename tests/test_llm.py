@@ -247,3 +247,21 @@ def test_without_the_models_judgement_the_rules_decide(llm_engine: QAEngine,
     assert len(llm.judge_requests) == 1 and answer.note is None
     assert "Kosovo accuses Serbia of destabilizing the region" in answer.answer
     assert answer.sentences[0].supported
+
+
+def test_a_copied_placeholder_marker_ends_its_sentence_and_cites_nothing(
+        llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    """The 0.5B model, drafting the seed gold set, wrote the prompt's "[n]" between a fact
+    and a quoted post's claim; the two were one sentence, shown as supported."""
+    reply(llm, "The United Kingdom's Ministry of Defence has confirmed that it has "
+               "transferred command of a battalion of troops to the alliance [{s}]. [n] If "
+               "NATO attacks Serbia again for trying to keep it rogue province it will show "
+               "the utter hypocrisy of NATO.", s="transferred command of a battalion")
+    answer = llm_engine.ask("What did the UK Ministry of Defence confirm?")
+    assert "[n]" not in answer.answer
+    assert answer.sentences[0].text.startswith("The United Kingdom's Ministry of Defence")
+    assert "hypocrisy" not in answer.sentences[0].text
+    for sentence in answer.sentences:  # the post's claim is never a fact of its own
+        if "hypocrisy" in sentence.text and sentence.supported:
+            assert sentence.text.startswith("According to")
+    check_invariants(answer, llm_engine)

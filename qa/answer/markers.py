@@ -16,6 +16,9 @@ _LEAD = re.compile(r"^(\s*" + GROUP + r")+")
 _VACUOUS_LEAD = re.compile(r"^(?:according to|based on|as (?:stated|reported) in) (?:the )?"
                            r"(?:provided |given )?(?:sources?|articles?|texts?|context)"
                            r"(?:\s*" + GROUP + r")?\s*,\s*", re.I)
+# The prompt's own placeholder copied as is ("… alliance. [n] If …"): a marker citing no
+# source, which also ends its sentence.
+PLACEHOLDER = re.compile(r"\[\s*(?:n|N|x|X|#|source|number)\s*\]")
 _EMPTY_ASIDE = re.compile(r"\s*\(\s*(?:see|cf\.?|sources?:?)?[\s,;]*\)", re.I)
 _SOURCE_LIST = re.compile(r"^((sources?|references?|citations?)\s*[:,.;]*|(see|cf\.?)( the)?"
                           r"( sources?| articles?)?( for (more )?(details|information))?[.,;:]*)$",
@@ -26,7 +29,7 @@ def parse_draft(draft: str, usage: Usage | None = None) -> Draft:
     """Sentences of a draft with the source numbers each one cites, markers removed.
 
     A marker after a sentence's closing punctuation ("… people. [1]") belongs to it."""
-    text = draft.strip()
+    text = PLACEHOLDER.sub("[0]", draft.strip())
     out = Draft(usage=usage)
     for start, end in sentence_spans(text):
         piece = text[start:end]

@@ -17,7 +17,7 @@ from qa.check.render import render_pieces
 from qa.check.support import SUPPORTED, lexical_coverage
 from qa.check.verifier import Verifier
 from qa.text.names import missing_from, names_in
-from qa.text.posts import post_author
+from qa.text.posts import POST_LINK, post_author
 from qa.text.sentences import sentence_spans
 from qa.text.speech import strip_attribution
 from qa.text.terms import terms
@@ -55,6 +55,9 @@ class _Candidate:
         return self.quote.evidence
 
 
+UNNAMED_POST = "a social-media post"
+
+
 class CitationChecker:
     """Checks drafts against the numbered sources they were written from."""
 
@@ -88,11 +91,11 @@ class CitationChecker:
             spans = sentence_spans(text, hit.start, hit.end)
             for i, (start, end) in enumerate(spans):
                 out.append(_Candidate(number, start, end, Quote(
-                    text[start:end], post_author(text, end, start) or "")))
+                    text[start:end], _author(text, start, end))))
                 if i + 1 < len(spans):
                     pair_end = spans[i + 1][1]
                     out.append(_Candidate(number, start, pair_end, Quote(
-                        text[start:pair_end], post_author(text, pair_end, start) or "")))
+                        text[start:pair_end], _author(text, start, pair_end))))
         return out
 
     def _support(self, claim: str, cited: list[int],
@@ -161,6 +164,16 @@ class CitationChecker:
         return citations[key].id
 
 
+def _author(text: str, start: int, end: int) -> str:
+    """Who posted the span, when it sits in a social-media post: its byline's name, or
+    "a social-media post" for a post whose byline is not beside it (a pic.twitter.com or
+    t.co link in the span gives it away); "" for an article's own words."""
+    found = post_author(text, end, start)
+    if found:
+        return found
+    return UNNAMED_POST if POST_LINK.search(text, start, end) else ""
+
+
 def _verbatim(claim: str, candidates: list[_Candidate], pool: list[int]) -> int | None:
     """The candidate that the claim quotes whole: the claim is the span itself, or the span
     in quotation marks after a bare attribution ("According to X, “…”") whose names the
@@ -178,6 +191,8 @@ def _verbatim(claim: str, candidates: list[_Candidate], pool: list[int]) -> int 
     for i in sorted(pool, key=lambda i: len(candidates[i].text)):
         if _bare(candidates[i].text) == needle and not missing_from(
                 names_in(lead), set(terms(candidates[i].evidence))):
+            if candidates[i].quote.byline and not lead:
+                return None  # a post's words stated as fact: checked as a claim, not waved
             return i
     return None
 

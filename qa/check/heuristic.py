@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.check.support import support_score
+from qa.check.support import POST_AS_FACT, post_stated_as_fact, support_score
 from qa.check.verifier import Pair
 from qa.index.embedding import Embedder
 from qa.text.speech import strip_attribution
@@ -30,7 +30,10 @@ class HeuristicVerifier:
             if len(quotes) > 1:
                 joint = joint / max(float(np.linalg.norm(joint)), 1e-12)
             evidence = " ".join(q.evidence for q in quotes)
-            out.append(support_score(claim, evidence, vectors[strip_attribution(claim)], joint))
+            score = support_score(claim, evidence, vectors[strip_attribution(claim)], joint)
+            if post_stated_as_fact(claim, [q.byline for q in quotes]):
+                score = min(score, POST_AS_FACT)
+            out.append(score)
         return out
 
     def _vectors(self, pairs: Sequence[Pair]) -> dict[str, np.ndarray]:

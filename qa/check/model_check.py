@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from qa.check.support import caps_against
+from qa.check.support import caps_against, post_stated_as_fact
 from qa.check.verifier import Pair, Verifier
 from qa.errors import UpstreamError
 
@@ -52,7 +52,8 @@ class ModelCheckedVerifier:
         best = max(range(len(scores)), key=scores.__getitem__)
         claim, quotes = pairs[best]
         evidence = " ".join(q.evidence for q in quotes)
-        if scores[best] < GRAY_FLOOR or caps_against(claim, evidence):
+        if (scores[best] < GRAY_FLOOR or caps_against(claim, evidence)
+                or post_stated_as_fact(claim, [q.byline for q in quotes])):
             return scores
         self.asked += 1
         try:

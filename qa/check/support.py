@@ -10,7 +10,7 @@ reports someone as saying.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +70,17 @@ CAPS = (
     Cap("reported speech stated as fact", _speech_as_fact, 0.6),
 )
 """Applied in this order."""
+
+
+POST_AS_FACT = 0.6
+"""The most a claim scores when its only evidence is a social-media post and it does not
+say whose post ("According to a post by …"): the post's words are its author's claim."""
+
+
+def post_stated_as_fact(claim: str, bylines: Sequence[str]) -> bool:
+    """Every span of the evidence sits in a post (has a byline) and the claim names no one
+    as saying it."""
+    return bool(bylines) and all(bylines) and strip_attribution(claim) == claim
 
 
 def caps_against(claim: str, evidence: str) -> list[Cap]:
