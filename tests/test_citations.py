@@ -26,6 +26,10 @@ def test_a_vacuous_according_to_the_sources_is_dropped() -> None:
     assert parsed("According to the sources, four people died [1].") == [
         ("Four people died.", [1])]
     assert parsed("Based on the provided articles, it rained [2].") == [("It rained.", [2])]
+    # the 0.5B wrote a marker as the source: "According to, Russia responded …" was shown
+    assert parsed("According to [3], Russia responded by deploying forces.") == [
+        ("Russia responded by deploying forces.", [3])]
+    assert parsed("According to [3][4], it rained.") == [("It rained.", [3, 4])]
     # a real attribution stays
     assert parsed("According to Kurti, Serbia is to blame [1].") == [
         ("According to Kurti, Serbia is to blame.", [1])]

@@ -265,3 +265,19 @@ def test_a_copied_placeholder_marker_ends_its_sentence_and_cites_nothing(
         if "hypocrisy" in sentence.text and sentence.supported:
             assert sentence.text.startswith("According to")
     check_invariants(answer, llm_engine)
+
+
+def test_a_sentence_about_the_sources_is_never_shown_with_a_citation(
+        llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    """The 0.5B model wrote "The article does not say." beside a citation; it was shown as a
+    supported sentence."""
+    reply(llm, "Four people died in the shootout last weekend [{s}]. The article does not "
+               "say [{s}].", s=SHOOTOUT)
+    answer = llm_engine.ask("How many people died in the shootout?")
+    assert [s.text for s in answer.sentences] == [
+        "Four people died in the shootout last weekend."]
+    check_invariants(answer, llm_engine)
+    reply(llm, "The articles do not say how many were injured [{s}].", s=SHOOTOUT)
+    alone = llm_engine.ask("How many people were injured in the shootout?")
+    assert "do not say how many were injured" not in alone.answer
+    assert all(s.citations == [] or s.supported for s in alone.sentences)

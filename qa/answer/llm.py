@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterator
 
-from qa.answer.anchored import Anchor
+from qa.answer.anchored import Anchor, says_unanswered
 from qa.answer.chat import ChatModel
 from qa.answer.markers import parse_draft
 from qa.answer.shortlist import Excerpts, Shortlister
@@ -116,9 +116,10 @@ class LLMAnswerer:
     def _settled(self, draft: Draft, evidence: Evidence, excerpts: Excerpts | None) -> Draft:
         draft = _renumbered(draft, excerpts)
         if excerpts is None:
-            return draft
+            return _claims_only(draft)
         draft.closest = excerpts.refusal.closest  # offered if the checks refuse the draft
-        return self.anchor.settle(draft, evidence, excerpts) if self.anchor else draft
+        return _claims_only(self.anchor.settle(draft, evidence, excerpts) if self.anchor
+                            else draft)
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
@@ -146,3 +147,13 @@ class LLMAnswerer:
         except MalformedReply:  # the question as asked still searches
             return question
         return rewritten.splitlines()[0].strip() if rewritten else question
+
+
+def _claims_only(draft: Draft) -> Draft:
+    """The draft without its sentences about the sources ("The article does not say."):
+    they claim nothing a span could support, so they are never shown with a citation (the
+    0.5B model wrote one beside a fact); a draft of nothing else refuses."""
+    kept = [s for s in draft if not says_unanswered(Draft([s]))]
+    if len(kept) == len(draft):
+        return draft
+    return Draft(kept, usage=draft.usage, closest=draft.closest)

@@ -12,9 +12,10 @@ from qa.types import Draft, DraftSentence, Usage
 GROUP = r"\[\s*\^?\d{1,3}(?:\s*(?:[,;]|[-–]|and)\s*\d{1,3})*\s*\]"
 _MARKER = re.compile(r"\s*(" + GROUP + r")")
 _LEAD = re.compile(r"^(\s*" + GROUP + r")+")
-# "According to the sources, X" says no more than "X": every sentence is from the sources.
-_VACUOUS_LEAD = re.compile(r"^(?:according to|based on|as (?:stated|reported) in) (?:the )?"
-                           r"(?:provided |given )?(?:sources?|articles?|texts?|context)"
+# "According to the sources, X" says no more than "X": every sentence is from the sources;
+# nor does "According to [3], X" (its marker removed: "According to, X"), which names none.
+_VACUOUS_LEAD = re.compile(r"^(?:according to|based on|as (?:stated|reported) in)(?: (?:the )?"
+                           r"(?:provided |given )?(?:sources?|articles?|texts?|context))?"
                            r"(?:\s*" + GROUP + r")?\s*,\s*", re.I)
 # The prompt's own placeholder copied as is ("… alliance. [n] If …"): a marker citing no
 # source, which also ends its sentence.
