@@ -25,9 +25,14 @@ _SAYS_UNANSWERED = re.compile(
     r"(say|answer|mention|contain|provide|state|specify|include|address)", re.I)
 
 
+def about_the_sources(sentence: str) -> bool:
+    """The sentence says the sources do not say (answer, mention, …) something."""
+    return bool(_SAYS_UNANSWERED.search(sentence))
+
+
 def says_unanswered(draft: Draft) -> bool:
     """The model's draft is a refusal: nothing, or a sentence saying the sources do not say."""
-    return not draft or any(_SAYS_UNANSWERED.search(s.text) for s in draft)
+    return not draft or any(about_the_sources(s.text) for s in draft)
 
 
 class Anchor:

@@ -41,14 +41,12 @@ class ChatModel(Protocol):
         ...
 
 
-def yes_share(tokens: list[tuple[str, float]]) -> float | None:
+def yes_probability_of(alternatives: list[tuple[str, float]], reply: str) -> float:
     """P("yes") / (P("yes") + P("no")) over a first token's alternatives (``(token,
-    logprob)``), any case and spacing; ``None`` when neither is among them."""
-    yes = sum(math.exp(lp) for token, lp in tokens if token.strip().lower() == "yes")
-    no = sum(math.exp(lp) for token, lp in tokens if token.strip().lower() == "no")
-    return yes / (yes + no) if yes + no else None
-
-
-def yes_from_text(reply: str) -> float:
-    """1.0 for a reply that says yes, else 0.0."""
+    logprob)``), any case and spacing; when neither is among them (or a server sends no
+    log-probabilities), 1.0 for a ``reply`` that says yes, else 0.0."""
+    yes = sum(math.exp(lp) for token, lp in alternatives if token.strip().lower() == "yes")
+    no = sum(math.exp(lp) for token, lp in alternatives if token.strip().lower() == "no")
+    if yes + no:
+        return yes / (yes + no)
     return 1.0 if reply.strip().lower().startswith("yes") else 0.0

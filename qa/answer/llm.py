@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterator
 
-from qa.answer.anchored import Anchor, says_unanswered
+from qa.answer.anchored import Anchor, about_the_sources
 from qa.answer.chat import ChatModel
 from qa.answer.markers import parse_draft
 from qa.answer.shortlist import Excerpts, Shortlister
@@ -153,7 +153,7 @@ def _claims_only(draft: Draft) -> Draft:
     """The draft without its sentences about the sources ("The article does not say."):
     they claim nothing a span could support, so they are never shown with a citation (the
     0.5B model wrote one beside a fact); a draft of nothing else refuses."""
-    kept = [s for s in draft if not says_unanswered(Draft([s]))]
+    kept = [s for s in draft if not about_the_sources(s.text)]
     if len(kept) == len(draft):
         return draft
     return Draft(kept, usage=draft.usage, closest=draft.closest)

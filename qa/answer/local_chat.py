@@ -19,9 +19,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from qa.answer.chat import Reply, yes_from_text, yes_share
+from qa.answer.chat import Reply, yes_probability_of
 from qa.cancel import current_check
 from qa.config import Settings
 from qa.errors import ModelError, UpstreamBusy, UpstreamError
@@ -137,6 +138,33 @@ class LocalChat:
                max_tokens: int | None = None) -> Iterator[str | Usage]:
         """Text deltas as the model writes them, then the ``Usage``. Closing the iterator
         early stops the generation."""
+        with self._turn():
+            yield from self._generate(messages, max_tokens or self.max_tokens)
+
+    def yes_probability(self, prompt: str) -> float:
+        """One token, read for its probabilities (in turn with the answers)."""
+        with self._turn():
+            try:
+                result = self._server.handle_chat_completions(
+                    {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
+                     "temperature": 0, "cache_prompt": True, "stream": False,
+                     "logprobs": True, "top_logprobs": 20})
+            except Exception as exc:  # the library raises plain RuntimeError/ValueError
+                raise UpstreamError(f"the local model failed: {exc}") from exc
+        if not isinstance(result, dict) or "error" in result:
+            raise UpstreamError(f"the local model failed: {_error(result or {})}")
+        choice = (result.get("choices") or [{}])[0]
+        try:
+            tops = choice["logprobs"]["content"][0]["top_logprobs"]
+            alternatives = [(t["token"], float(t["logprob"])) for t in tops]
+        except (KeyError, IndexError, TypeError):
+            alternatives = []
+        return yes_probability_of(alternatives, str(choice.get("message", {}).get("content", "")))
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This request's turn at the model: loaded, in arrival order, refused when the
+        line is full (with a ``Retry-After`` estimate) or the service is stopping."""
         if self._closing.is_set():
             raise UpstreamError("the service is stopping")
         self.load()
@@ -148,37 +176,9 @@ class LocalChat:
         try:
             if self._closing.is_set():
                 raise UpstreamError("the service is stopping")
-            yield from self._generate(messages, max_tokens or self.max_tokens)
+            yield
         finally:
             self._turns.leave(turn)
-
-    def yes_probability(self, prompt: str) -> float:
-        """One token, read for its probabilities (in turn with the answers)."""
-        if self._closing.is_set():
-            raise UpstreamError("the service is stopping")
-        self.load()
-        turn = self._turns.enter(self.wait)
-        try:
-            result = self._server.handle_chat_completions(
-                {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
-                 "temperature": 0, "cache_prompt": True, "stream": False, "logprobs": True,
-                 "top_logprobs": 20})
-        except Exception as exc:  # the library raises plain RuntimeError/ValueError
-            raise UpstreamError(f"the local model failed: {exc}") from exc
-        finally:
-            self._turns.leave(turn)
-        if not isinstance(result, dict) or "error" in result:
-            raise UpstreamError(f"the local model failed: {_error(result or {})}")
-        try:
-            choice = result["choices"][0]
-            tops = choice["logprobs"]["content"][0]["top_logprobs"]
-            share = yes_share([(t["token"], float(t["logprob"])) for t in tops])
-        except (KeyError, IndexError, TypeError):
-            share = None
-        if share is None:
-            return yes_from_text(str((result.get("choices") or [{}])[0].get(
-                "message", {}).get("content", "")))
-        return share
 
     def _generate(self, messages: list[dict[str, str]],
                   max_tokens: int) -> Iterator[str | Usage]:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import httpx
 import openai
 
-from qa.answer.chat import Reply, yes_from_text, yes_share
+from qa.answer.chat import Reply, yes_probability_of
 from qa.config import Settings
 from qa.errors import MalformedReply, UpstreamBusy, UpstreamError
 from qa.types import Usage
@@ -69,11 +69,11 @@ class OpenAIChat:
             raise MalformedReply(f"the LLM at {self.base_url} sent a malformed reply") from exc
         try:
             first = choice.logprobs.content[0]
-            share = yes_share([(t.token, float(t.logprob)) for t in first.top_logprobs]
-                              or [(first.token, float(first.logprob))])
+            alternatives = ([(t.token, float(t.logprob)) for t in first.top_logprobs]
+                            or [(first.token, float(first.logprob))])
         except (AttributeError, IndexError, TypeError, ValueError):
-            share = None
-        return yes_from_text(str(choice.message.content or "")) if share is None else share
+            alternatives = []
+        return yes_probability_of(alternatives, str(choice.message.content or ""))
 
     def stream(self, messages: list[dict[str, str]],
                max_tokens: int | None = None) -> Iterator[str | Usage]:

@@ -185,11 +185,7 @@ def _in_range(meta: dict[str, Any], since: date | None, until: date | None,
               undated: bool = False) -> bool:
     if since is None and until is None:
         return True
-    published = meta.get("published_at")
-    if published is None:
-        return undated
-    return (since is None or published >= epoch(since)) and (
-        until is None or published <= epoch(until))
+    return _keep(float(meta.get("published_at", math.nan)), since, until, undated)
 
 
 def _where(since: date | None, until: date | None, undated: bool = False) -> Where | None:
