@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."
     )
     top_k: int = Field(6, ge=1, le=50, description="Passages given to the answerer.")
+    recency: float = Field(
+        1.0, ge=0, le=10, description="Asked as of a day, a question about the latest news "
+        "(\"latest\", \"new\", \"this week\") ranks newer reports higher: the weight of "
+        "the date ranking beside the dense and BM25 rankings; 0 = dates do not rank."
+    )
     worker_threads: int = Field(
         0, ge=0, description="Threads the HTTP service runs requests on; 0 = two per core "
         "(at least 4) in extractive mode, 40 in LLM mode (its requests mostly wait on the LLM)."

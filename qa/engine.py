@@ -23,7 +23,7 @@ from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever, fuse
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
-from qa.text.when import window
+from qa.text.when import asks_latest, window
 from qa.types import Answer, Article, Draft, Evidence, Hit, IngestReport, Preview, Quote, TimeWindow
 from qa.types import RetrievedPassage as Retrieved
 
@@ -173,7 +173,7 @@ class QAEngine:
         search = self.answerer.condense(question, turns) if turns else question
         vector = self.embedder.embed_one(search)
         k = top_k or self.settings.top_k
-        scope = _scope(search, as_of, since, until)
+        scope = _scope(search, as_of, since, until, self.settings.recency)
         hits, lexicon = self._search(search, k, scope, since, until, vector)
         if scope is not None and scope.expression:  # the question names a time
             wider = scope.model_copy(update={"since": since, "until": _earliest(until, as_of)})
@@ -195,7 +195,9 @@ class QAEngine:
         if scope is None:
             return self.retriever.search(search, k, since, until, vector)
         undated = scope.since is None and since is None and until is None
-        return self.retriever.search(search, k, scope.since, scope.until, vector, undated)
+        recency = self.settings.recency if scope.newest_first else 0.0
+        return self.retriever.search(search, k, scope.since, scope.until, vector, undated,
+                                     recency)
 
     def _end(self, evidence: Evidence, draft: Draft, started: float, retrieved: float,
              since: date | None, until: date | None) -> Answer:
@@ -270,7 +272,7 @@ class QAEngine:
 
 
 def _scope(question: str, as_of: date | None, since: date | None,
-           until: date | None) -> TimeWindow | None:
+           until: date | None, recency: float) -> TimeWindow | None:
     """The window ``question`` asks about as of ``as_of`` (``None`` when not asked so),
     within ``since``/``until`` when those are given too."""
     if as_of is None:
@@ -280,7 +282,8 @@ def _scope(question: str, as_of: date | None, since: date | None,
     end = _earliest(until, found.until)
     if start and start > end:  # the question's words fall outside since/until: those win
         start, end = since, _earliest(until, as_of)
-    return TimeWindow(as_of=as_of, since=start, until=end, expression=found.expression)
+    return TimeWindow(as_of=as_of, since=start, until=end, expression=found.expression,
+                      newest_first=recency > 0 and bool(found.expression or asks_latest(question)))
 
 
 def _earliest(until: date | None, as_of: date | None) -> date:

@@ -90,6 +90,9 @@ class TimeWindow(BaseModel):
     widened: bool = False
     """No article was published in the question's window, so the answer is drawn from all
     those up to ``as_of``."""
+    newest_first: bool = False
+    """The question asks for the latest news ("latest", "new", "this week"): newer reports
+    ranked higher (``QA_RECENCY``)."""
 
 
 class Answer(BaseModel):

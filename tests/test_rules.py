@@ -109,3 +109,15 @@ def test_negation_opposites_and_aliases() -> None:
     assert not contradicting_words("Prices rose", "Prices rose and fell")
     assert not missing_from(names_in("The US said"), set(terms("the United States said")))
     assert missing_from(names_in("Paris said"), set(terms("London said")))
+
+
+@pytest.mark.parametrize(("question", "latest"), [
+    ("What is the latest death toll?", True), ("Who is the new prime minister?", True),
+    ("Who currently leads the party?", True), ("What did the report find recently?", True),
+    ("Is the strike still going on?", True), ("Who won the 2022 final?", False),
+    ("Renewed fighting broke out where?", False),  # a whole word, not a part of one
+])
+def test_recency_words_ask_for_the_latest_news(question: str, latest: bool) -> None:
+    from qa.text.when import asks_latest
+
+    assert asks_latest(question) is latest
