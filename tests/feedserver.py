@@ -1,5 +1,6 @@
 """A real HTTP server on loopback (http.server in a thread) serving feeds and pages that a
-test sets up, answering conditional requests with 304 and recording every request."""
+test sets up, answering conditional requests with 304 and recording every request; and
+``intakes``, which makes the feed intakes the tests poll it with."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from qa.engine import QAEngine
+from qa.index.embedding import Embedder
+from qa.intake import Intake
+from tests.conftest import make_settings
 
 
 @dataclass
@@ -23,6 +31,8 @@ class Route:
     location: str | None = None
     """A redirect's target."""
     etag: bool = True
+    modified: str | None = None
+    """A Last-Modified date to send (and to answer a matching If-Modified-Since with 304)."""
 
 
 @dataclass
@@ -61,23 +71,30 @@ def serving() -> Iterator[Site]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            tag = '"' + hashlib.sha256(route.body).hexdigest()[:12] + '"'
-            if route.etag and headers.get("if-none-match") == tag:
+            tag = '"' + hashlib.sha256(route.body).hexdigest()[:12] + '"' if route.etag else None
+            if (tag and headers.get("if-none-match") == tag) or (
+                    route.modified and headers.get("if-modified-since") == route.modified):
                 self.send_response(304)
-                self.send_header("ETag", tag)
+                self._validators(tag, route.modified)
                 self.end_headers()
                 return
-            self._answer(route.status, route.body, route.kind, tag if route.etag else None)
+            self._answer(route.status, route.body, route.kind, tag, route.modified)
 
-        def _answer(self, status: int, body: bytes, kind: str, tag: str | None = None) -> None:
+        def _answer(self, status: int, body: bytes, kind: str, tag: str | None = None,
+                    modified: str | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
-            if tag:
-                self.send_header("ETag", tag)
+            self._validators(tag, modified)
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client's limit
                 self.wfile.write(body)
+
+        def _validators(self, tag: str | None, modified: str | None) -> None:
+            if tag:
+                self.send_header("ETag", tag)
+            if modified:
+                self.send_header("Last-Modified", modified)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -92,6 +109,26 @@ def serving() -> Iterator[Site]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def intakes(folder: Path, embedder: Embedder) -> Iterator[Callable[..., Intake]]:
+    """``make(**overrides)``: an intake over a fresh store in ``folder``, with private URLs
+    allowed (the server is on loopback), no pace per host and small fetch limits unless
+    overridden; all of them are closed at the end."""
+    made: list[Intake] = []
+
+    def make(**overrides: Any) -> Intake:
+        overrides = {"allow_private_urls": True, "fetch_host_interval": 0,
+                     "fetch_timeout": 2, "fetch_max_bytes": 100_000} | overrides
+        settings = make_settings(folder / f"store{len(made)}", **overrides)
+        made.append(Intake(QAEngine(settings, embedder=embedder)))
+        return made[-1]
+    try:
+        yield make
+    finally:
+        for intake in made:
+            intake.close()
 
 
 def rss(title: str, items: list[dict[str, str]]) -> str:

@@ -209,8 +209,7 @@ def fetch_url(url: str, fetcher: Fetcher) -> Iterator[Article | LoadFailure]:
                 if isinstance(item, LoadFailure) else item
         return
     try:
-        # the body as sent when the server names no charset: the page's own <meta> does
-        yield article_from_html(page.text if "charset=" in kind else page.content, url=page.url)
+        yield article_from_html(page.markup, url=page.url)
     except ArticleParseError as exc:
         yield LoadFailure(url, str(exc))
 

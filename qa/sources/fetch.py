@@ -52,6 +52,12 @@ class Page:
         return self.headers.get("last-modified")
 
     @property
+    def markup(self) -> str | bytes:
+        """The body for an HTML reader: decoded when the server names its charset, else the
+        bytes as sent (the reader then finds the page's own ``<meta charset>``)."""
+        return self.text if "charset=" in self.headers.get("content-type", "") else self.content
+
+    @property
     def text(self) -> str:
         """The body decoded with the charset the server named (else UTF-8, replacing)."""
         kind = self.headers.get("content-type", "")
