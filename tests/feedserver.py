@@ -1,6 +1,6 @@
 """A real HTTP server on loopback (http.server in a thread) serving feeds and pages that a
-test sets up, answering conditional requests with 304 and recording every request; and
-``intakes``, which makes the feed intakes the tests poll it with."""
+test sets up, answering conditional requests with 304 and recording every request (the
+``site`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,10 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
-
-from qa.engine import QAEngine
-from qa.index.embedding import Embedder
-from qa.intake import Intake
-from tests.conftest import make_settings
 
 
 @dataclass
@@ -109,26 +102,6 @@ def serving() -> Iterator[Site]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@contextmanager
-def intakes(folder: Path, embedder: Embedder) -> Iterator[Callable[..., Intake]]:
-    """``make(**overrides)``: an intake over a fresh store in ``folder``, with private URLs
-    allowed (the server is on loopback), no pace per host and small fetch limits unless
-    overridden; all of them are closed at the end."""
-    made: list[Intake] = []
-
-    def make(**overrides: Any) -> Intake:
-        overrides = {"allow_private_urls": True, "fetch_host_interval": 0,
-                     "fetch_timeout": 2, "fetch_max_bytes": 100_000} | overrides
-        settings = make_settings(folder / f"store{len(made)}", **overrides)
-        made.append(Intake(QAEngine(settings, embedder=embedder)))
-        return made[-1]
-    try:
-        yield make
-    finally:
-        for intake in made:
-            intake.close()
 
 
 def rss(title: str, items: list[dict[str, str]]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,28 +16,20 @@ from qa.feeds.registry import FeedRegistry
 from qa.index.embedding import Embedder
 from qa.intake import Intake
 from tests.conftest import make_settings
-from tests.feedserver import Site, intakes, page, rss, serving
+from tests.feedserver import Site, page, rss
 from tests.test_feeds import news_site
 
 TRAINS_NOW = ("Night trains between Oslo and Trondheim will run twice a week from July, the "
               "railway said on Wednesday.", "The June timetable was withdrawn.")
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serving() as served:
-        yield served
-
-
-@pytest.fixture
-def make_intake(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Intake]]:
-    with intakes(tmp_path, embedder) as make:
-        yield make
-
-
-def _trains_id(intake: Intake) -> str:
+def _followed(site: Site, make_intake: Callable[..., Intake]) -> tuple[Intake, str]:
+    """An intake that has read the news site's feed once, and the trains article's id."""
+    intake = make_intake()
+    intake.add_feed(news_site(site))
+    intake.poll_now()
     [row] = [r for r in intake.engine.list_articles() if "Night" in r["title"]]
-    return str(row["id"])
+    return intake, str(row["id"])
 
 
 def _passages(intake: Intake, article_id: str) -> list[str]:
@@ -47,10 +39,7 @@ def _passages(intake: Intake, article_id: str) -> list[str]:
 
 def test_an_edited_page_under_an_unchanged_item_replaces_its_article(
         site: Site, make_intake: Callable[..., Intake]) -> None:
-    intake = make_intake()
-    intake.add_feed(news_site(site))
-    intake.poll_now()
-    trains = _trains_id(intake)
+    intake, trains = _followed(site, make_intake)
     site.put("/trains", page("Night trains return", *TRAINS_NOW))  # the feed stays as it was
     [second] = intake.poll_now()
     assert second.status == "not_modified"  # the feed: 304
@@ -110,10 +99,7 @@ def test_a_page_with_only_a_date_is_asked_for_if_modified_since(
 
 def test_a_page_that_fails_when_asked_again_keeps_its_article(
         site: Site, make_intake: Callable[..., Intake]) -> None:
-    intake = make_intake()
-    intake.add_feed(news_site(site))
-    intake.poll_now()
-    trains = _trains_id(intake)
+    intake, trains = _followed(site, make_intake)
     text = intake.engine.get_article(trains).text
     site.put("/trains", b"", status=500)
     [report] = intake.poll_now()
@@ -146,10 +132,8 @@ def test_a_summary_is_replaced_by_its_page_once_the_page_can_be_read(
 
 def test_a_deleted_article_is_not_brought_back(site: Site,
                                                make_intake: Callable[..., Intake]) -> None:
-    intake = make_intake()
-    intake.add_feed(news_site(site))
-    intake.poll_now()
-    intake.engine.delete_article(_trains_id(intake))
+    intake, trains = _followed(site, make_intake)
+    intake.engine.delete_article(trains)
     site.put("/trains", page("Night trains return", *TRAINS_NOW))
     [report] = intake.poll_now()
     assert report.outcomes == [] and intake.engine.count_articles() == 1

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from qa.index.embedding import Embedder
 from qa.intake import Intake
 from qa.sources.safety import check_url, is_public
 from tests.conftest import NO_MODELS, ROOT, make_settings
-from tests.feedserver import Site, atom, intakes, page, rss, serving
+from tests.feedserver import Site, atom, page, rss
 from tests.test_api import assert_error
 from tests.uploads import wait_job
 
@@ -31,18 +31,6 @@ HARBOUR = ("The harbour of Bergen reopened on Monday after a storm closed it for
 TRAINS = ("Night trains between Oslo and Trondheim will run daily from June, the railway "
           "said on Tuesday.", "Tickets go on sale next week.")
 KEY = "feed-test-key-7731"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serving() as served:
-        yield served
-
-
-@pytest.fixture
-def make_intake(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Intake]]:
-    with intakes(tmp_path, embedder) as make:
-        yield make
 
 
 def news_site(site: Site) -> str:

@@ -9,7 +9,7 @@ as a rebinding DNS server would answer; everything of ours runs as it does in th
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,12 @@ from qa.config import Settings
 from qa.errors import UnsafeURL
 from qa.sources.fetch import Fetcher
 from tests.conftest import make_settings
-from tests.feedserver import Site, page, serving
+from tests.feedserver import Site, page
 from tests.test_api import assert_error
 from tests.test_feeds import HARBOUR, cli
 
 REBINDING = "rebind.test"
 PUBLIC = "93.184.216.34"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serving() as served:
-        yield served
 
 
 @pytest.fixture
