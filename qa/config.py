@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     feed_max_items: int = Field(
         50, ge=1, description="New or changed items one poll of a feed ingests (the rest "
         "wait for the next poll).")
+    feed_recheck_days: float = Field(
+        2.0, ge=0, description="For how many days after an item is first seen each poll asks "
+        "again for its page (conditionally) and replaces the article when the page's text "
+        "changed; 0 = never.")
     job_nice: int = Field(
         10, ge=0, le=19, description="How much lower the background ingest thread's CPU "
         "priority is than the questions' (Linux nice increment).")

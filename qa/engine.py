@@ -23,6 +23,7 @@ from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever, fuse
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
+from qa.sources.fetch import Fetcher
 from qa.text.when import asks_latest, window
 from qa.types import Answer, Article, Draft, Evidence, Hit, IngestReport, Preview, Quote, TimeWindow
 from qa.types import RetrievedPassage as Retrieved
@@ -75,8 +76,11 @@ class QAEngine:
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, sources: Iterable[str],
                progress: Callable[[int, int], object] | None = None) -> IngestReport:
-        """Read every folder, file or URL and ingest what parses; failures are reported."""
-        return self.ingest_items(read_sources(sources), progress)
+        """Read every folder, file or URL and ingest what parses; failures are reported.
+        URLs are fetched as feeds are: public addresses only unless allowed, redirects
+        checked, robots.txt, the fetch deadline and size limit (``qa.sources.fetch``)."""
+        with Fetcher(self.settings) as fetcher:
+            return self.ingest_items(read_sources(sources, fetcher), progress)
 
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         return self.ingest_items(articles)
