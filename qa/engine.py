@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.answer.answerer import Answerer, build_answerer
 from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.reports import OtherReports, differs
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.dating import when
 from qa.check.render import render_pieces
@@ -57,6 +58,8 @@ class QAEngine:
         self.quoter = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
         """The instant answer: the checked quotes, shown first while a model writes, and
         kept when the model's answer fails the checks."""
+        self.reports = OtherReports(self.quoter)
+        """Other retrieved reports that give another number for what is asked."""
         self._ingesting = threading.Lock()
 
     @property
@@ -210,6 +213,7 @@ class QAEngine:
         if not evidence.hits and (since or until) and self.store.count_passages():
             checked = Checked(_empty_window(since, until), True)
         else:
+            draft = self.reports.extend(draft, evidence)
             checked = self.checker.check(draft, evidence.hits, evidence.articles)
         done = time.perf_counter()
         return Answer(
@@ -217,6 +221,8 @@ class QAEngine:
             mode=self.mode, citations=checked.citations, sentences=checked.sentences,
             closest=checked.closest, window=evidence.window,
             when=when(checked.citations, evidence.window),
+            differs=None if checked.refused else differs(evidence.search, checked.sentences,
+                                                         checked.citations),
             retrieved=[Retrieved(passage_id=h.passage_id, article_id=h.article_id,
                                  start=h.start, end=h.end, score=round(h.score, 5))
                        for h in evidence.hits],

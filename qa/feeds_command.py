@@ -74,7 +74,8 @@ def _poll(intake: Intake, args: argparse.Namespace) -> int:
             continue
         c = report.counts
         more = f", {c.deferred} left for the next poll" if c.deferred else ""
-        pages = f"; {report.rechecked} pages re-checked" if report.rechecked else ""
+        pages = (f"; {report.rechecked} page{'s' if report.rechecked != 1 else ''} re-checked"
+                 if report.rechecked else "")
         if report.status == "not_modified":
             found = "not modified" + (f", {c.updated} updated" if c.updated else "")
         else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -117,6 +117,10 @@ class Answer(BaseModel):
     closest: Citation | None = None
     """For a refused question, the sentence of the sources nearest to it, offered as what the
     articles do say (not as the answer); ``None`` when nothing is near."""
+    differs: str | None = None
+    """When the retrieved reports give different numbers for what the question asks, each
+    with its outlet, date and citation, the latest first ("Reports differ: 31 (Riverton
+    Gazette, 12 October 2023) [2], the latest; 12 (2 October 2023) [1].")."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,9 @@ class Evidence:
     lexicon: Lexicon = NO_LEXICON
     units: dict[str, SentenceVectors] = field(default_factory=dict)
     window: TimeWindow | None = None
+    ranked: list[Any] | None = None
+    """The extractive scorer's candidate sentences, best first, once scored (every use of
+    one question's evidence reads the same ranking)."""
 
     @property
     def asked(self) -> str:

@@ -43,6 +43,8 @@ def test_each_cap_applies_to_its_case_and_not_to_a_plain_match(cap: str, claim: 
     ("What year was it founded?", "date"), ("Who leads Kosovo?", "person"),
     ("Whose car was it?", "person"), ("Where did the clash happen?", "place"),
     ("In which country is Zvecan?", "place"), ("Why did NATO act?", "other"),
+    ("What is the death toll of the floods?", "number"),
+    ("What was the number of people evacuated?", "number"),
 ])
 def test_answer_kinds(question: str, kind: str) -> None:
     assert _answer_kind(question) == kind
