@@ -12,7 +12,7 @@ HEADLINE = ["retrieval_hit@1", "retrieval_hit@k", "retrieval_mrr", "answer_exact
             "citation_precision",
             "faithfulness", "refusal_precision", "refusal_recall", "latency_p50_ms",
             "latency_p95_ms", "errors"]
-LOWER_IS_BETTER = {"latency_p50_ms", "latency_p95_ms", "errors"}
+LOWER_IS_BETTER = {"latency_p50_ms", "latency_p95_ms", "errors", "used_after_as_of"}
 
 
 def fmt(value: float | None, name: str = "") -> str:
@@ -27,6 +27,9 @@ def summary_table(result: dict[str, Any]) -> str:
         m = result["metrics"][name]
         ci = f"{fmt(m['ci'][0], name)}–{fmt(m['ci'][1], name)}" if m["ci"] else ""
         lines.append(f"| {name} | {fmt(m['value'], name)} | {ci} | {m['n']} |")
+    if "used_after_as_of" in result["metrics"]:
+        m = result["metrics"]["used_after_as_of"]
+        lines.append(f"| used_after_as_of | {m['value']:.0f} |  | {m['n']} |")
     return "\n".join(lines)
 
 
