@@ -123,3 +123,26 @@ def test_recency_words_ask_for_the_latest_news(question: str, latest: bool) -> N
     from qa.text.when import asks_latest
 
     assert asks_latest(question) is latest
+
+
+@pytest.mark.parametrize(("question", "sentence", "novel"), [
+    ("Which comedian will host the Academy Awards?", "Comedian Jimmy Kimmel returns as host.",
+     True),
+    ("Which comedian will host the Academy Awards?", "The Academy Awards take place on Sunday.",
+     False),  # the question's own names, and a day, are no answer
+    ("Which country banned solo hiking?", "Solo hiking will be banned from Nepal's parks.", True),
+])
+def test_a_name_question_wants_a_name_it_does_not_hold(question: str, sentence: str,
+                                                       novel: bool) -> None:
+    from qa.answer.extractive import ENTITY_QUESTION, _novel_name
+
+    assert ENTITY_QUESTION.search(question)
+    assert _novel_name(sentence, question) is novel
+
+
+@pytest.mark.parametrize("question", ["What did NATO approve?", "Which is larger?",
+                                      "What happened in Zvecan?"])
+def test_questions_that_ask_for_no_name(question: str) -> None:
+    from qa.answer.extractive import ENTITY_QUESTION
+
+    assert ENTITY_QUESTION.search(question) is None
