@@ -18,13 +18,26 @@ from qa.check.render import render_pieces
 from qa.check.verifier import Verifier, build_verifier
 from qa.config import Settings
 from qa.errors import InvalidInput
+from qa.index.copies import CopyIndex
 from qa.index.embedding import Embedder, build_embedder
 from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever, fuse
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
 from qa.text.when import window
-from qa.types import Answer, Article, Draft, Evidence, Hit, IngestReport, Preview, Quote, TimeWindow
+from qa.types import (
+    AlsoPublished,
+    Answer,
+    Article,
+    Citation,
+    Draft,
+    Evidence,
+    Hit,
+    IngestReport,
+    Preview,
+    Quote,
+    TimeWindow,
+)
 from qa.types import RetrievedPassage as Retrieved
 
 if TYPE_CHECKING:
@@ -57,6 +70,8 @@ class QAEngine:
         """The instant answer: the checked quotes, shown first while a model writes, and
         kept when the model's answer fails the checks."""
         self._ingesting = threading.Lock()
+        self.copies = CopyIndex() if settings.fold_copies else None
+        """The copy index of the store's canonical articles, kept between ingests."""
 
     @property
     def mode(self) -> str:
@@ -85,8 +100,10 @@ class QAEngine:
                      progress: Callable[[int, int], object] | None = None) -> IngestReport:
         """Idempotent, batched, resumable ingest of articles (and reports of failures)."""
         with self._ingesting:  # one writer at a time: concurrent runs would race on old versions
-            return Ingester(self.store, self.embedder, self.settings.ingest_batch).run(items,
-                                                                                       progress)
+            return self._ingester().run(items, progress)
+
+    def _ingester(self) -> Ingester:
+        return Ingester(self.store, self.embedder, self.settings.ingest_batch, self.copies)
 
     # -- questions -----------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
@@ -182,10 +199,11 @@ class QAEngine:
                 hits, scope = around, wider.model_copy(update={"widened": True})
             else:  # its window first, and what else answers best up to as_of
                 hits = fuse([hits, around], k)
-        articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
-        hits = [h for h in hits if h.article_id in articles]
-        return Evidence(question, search, hits, articles, vector, turns, lexicon,
-                        dict(units), scope), started
+        stored = self.store.read_evidence(sorted({h.article_id for h in hits}))
+        hits = [h for h in hits if h.article_id in stored.articles]
+        copies = {i: [AlsoPublished(**c) for c in found] for i, found in stored.copies.items()}
+        return Evidence(question, search, hits, stored.articles, vector, turns, lexicon,
+                        dict(stored.units), scope, copies), started
 
     def _search(self, search: str, k: int, scope: TimeWindow | None, since: date | None,
                 until: date | None, vector: Any) -> tuple[list[Hit], Any]:
@@ -206,10 +224,11 @@ class QAEngine:
         else:
             checked = self.checker.check(draft, evidence.hits, evidence.articles)
         done = time.perf_counter()
+        closest = checked.closest and _with_copies(checked.closest, evidence)
         return Answer(
             question=evidence.question, answer=checked.answer, refused=checked.refused,
-            mode=self.mode, citations=checked.citations, sentences=checked.sentences,
-            closest=checked.closest, window=evidence.window,
+            mode=self.mode, citations=[_with_copies(c, evidence) for c in checked.citations],
+            sentences=checked.sentences, closest=closest, window=evidence.window,
             when=when(checked.citations, evidence.window),
             retrieved=[Retrieved(passage_id=h.passage_id, article_id=h.article_id,
                                  start=h.start, end=h.end, score=round(h.score, 5))
@@ -258,8 +277,8 @@ class QAEngine:
         return self.store.get_article(article_id)
 
     def delete_article(self, article_id: str) -> None:
-        with self._ingesting:
-            self.store.delete_article(article_id)
+        with self._ingesting:  # its copies, if any, are folded again: none is lost
+            self._ingester().delete(article_id)
 
     def stats(self) -> dict[str, Any]:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
@@ -267,6 +286,12 @@ class QAEngine:
                 "model_runtime": getattr(self.answerer, "model_runtime", None),
                 "verifier": self.verifier.name, "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
+
+
+def _with_copies(citation: Citation, evidence: Evidence) -> Citation:
+    """The citation naming the other outlets that carried its article's text."""
+    copies = evidence.copies.get(citation.article_id)
+    return citation.model_copy(update={"also_published_by": copies}) if copies else citation
 
 
 def _scope(question: str, as_of: date | None, since: date | None,
