@@ -3,8 +3,11 @@ embedded Chroma, the real local embedder)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from qa.engine import QAEngine
 from qa.index.copies import (
@@ -271,3 +274,22 @@ def test_folding_can_be_turned_off(tmp_path: Path, embedder: Embedder) -> None:
     engine = QAEngine(make_settings(tmp_path / "store", fold_copies=False), embedder=embedder)
     assert engine.ingest_articles([WIRE, COPY]).copies == {}
     assert set(_passages_of(engine)) == {WIRE.id, COPY.id}
+
+
+# -- the evaluation ----------------------------------------------------------------------
+def test_the_copies_evaluation_skips_without_its_data(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from eval.copies import main
+
+    assert main(["--path", str(tmp_path), "--report", str(tmp_path / "report")]) == 0
+    assert "skipped" in capsys.readouterr().err and not (tmp_path / "report").exists()
+
+
+def test_the_labelled_pairs_hold_urls_labels_and_reasons_only() -> None:
+    from eval.copies import LABELS
+
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 100
+    assert all(set(r) == {"a", "b", "label", "reason", "drawn"} for r in rows)
+    assert all(r["label"] in {"copy", "different"} and r["a"] != r["b"] for r in rows)
+    assert len({(r["a"], r["b"]) for r in rows}) == 100
