@@ -49,7 +49,7 @@ _WORD = re.compile(r"\w+")
 def fold(articles: list[Article], rules: CopyRules) -> dict[str, tuple[str, float]]:
     """Each article folded as a copy, with its canonical article and their similarity, as
     ingest folds them in this order (an id seen again is the same article: passed over)."""
-    index, texts = CopyIndex(rules), {}
+    index, texts = CopyIndex(rules), dict[str, str]()
     copies: dict[str, tuple[str, float]] = {}
     seen: set[str] = set()
     for article in articles:

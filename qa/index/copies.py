@@ -26,7 +26,6 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from qa.text.terms import present_terms, terms, words
 
-
 SCHEME = "affine32"
 """datasketch's MinHash scheme: the stored signatures were made with it."""
 
