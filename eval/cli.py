@@ -20,7 +20,7 @@ from qa.config import Settings
 
 HELP = "evaluate grounding on a gold set or a news QA dataset, and write a report"
 HERE = Path(__file__).resolve().parent
-DATASETS = ("seed", "realtimeqa", "multihop")
+DATASETS = ("seed", "temporal", "realtimeqa", "multihop")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -127,6 +127,9 @@ def _load(args: argparse.Namespace) -> Any:
 
     if args.dataset == "seed":
         return datasets.gold_set(args.path, args.corpus)
+    if args.dataset == "temporal":
+        return datasets.gold_set(args.path or datasets.TEMPORAL_GOLD,
+                                 args.corpus or datasets.TEMPORAL_CORPUS, name="temporal")
     if args.dataset == "multihop":
         return multihop.dataset(args.path, args.limit)
     root = args.path or realtimeqa.default_dir()

@@ -23,6 +23,8 @@ from qa.types import Article
 HERE = Path(__file__).resolve().parent
 SEED_GOLD = HERE / "datasets" / "seed_gold.jsonl"
 SEEDS = HERE.parent / "seeds"
+TEMPORAL_GOLD = HERE / "datasets" / "temporal_gold.jsonl"
+TEMPORAL_CORPUS = HERE / "datasets" / "temporal"
 
 
 def shared_data() -> Path:
@@ -86,6 +88,11 @@ class Dataset:
     def text_of(self, article_id: str) -> str:
         return self._texts.get(article_id, "")
 
+    @cached_property
+    def published(self) -> dict[str, date]:
+        """Each dated article's publication day, by id."""
+        return {a.id: a.published_at for a in self.articles if a.published_at}
+
     def fingerprint(self) -> dict[str, str]:
         """Hashes of the corpus and of the questions: a run over other data starts afresh."""
         corpus = hashlib.sha256()
@@ -124,7 +131,8 @@ def read_questions(path: Path) -> list[Question]:
             questions.append(Question(
                 id=str(row.get("id") or f"{path.stem}-{lineno}"), question=row["question"],
                 answerable=bool(row["answerable"]), reference=row.get("reference") or "",
-                gold=list(row.get("gold") or []), type=row.get("type") or "question"))
+                gold=list(row.get("gold") or []), type=row.get("type") or "question",
+                as_of=date.fromisoformat(row["as_of"]) if row.get("as_of") else None))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{lineno}: not a gold record ({exc})") from None
     return questions

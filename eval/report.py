@@ -12,7 +12,10 @@ HEADLINE = ["retrieval_hit@1", "retrieval_hit@k", "retrieval_mrr", "answer_exact
             "citation_precision",
             "faithfulness", "refusal_precision", "refusal_recall", "latency_p50_ms",
             "latency_p95_ms", "errors"]
-LOWER_IS_BETTER = {"latency_p50_ms", "latency_p95_ms", "errors"}
+LOWER_IS_BETTER = {"latency_p50_ms", "latency_p95_ms", "errors", "used_after_as_of"}
+CHECKS = [*HEADLINE, "used_after_as_of"]
+"""What ``--fail-under`` may name: the headline metrics, and the as_of check (reported by
+runs that ask as of a day)."""
 
 
 def fmt(value: float | None, name: str = "") -> str:
@@ -27,6 +30,9 @@ def summary_table(result: dict[str, Any]) -> str:
         m = result["metrics"][name]
         ci = f"{fmt(m['ci'][0], name)}–{fmt(m['ci'][1], name)}" if m["ci"] else ""
         lines.append(f"| {name} | {fmt(m['value'], name)} | {ci} | {m['n']} |")
+    if "used_after_as_of" in result["metrics"]:
+        m = result["metrics"]["used_after_as_of"]
+        lines.append(f"| used_after_as_of | {m['value']:.0f} |  | {m['n']} |")
     return "\n".join(lines)
 
 
@@ -62,9 +68,9 @@ def comparison_table(rows: list[dict[str, Any]]) -> str:
 
 def parse_threshold(spec: str) -> tuple[str, float]:
     name, sep, value = spec.partition("=")
-    if not sep or name not in HEADLINE:
+    if not sep or name not in CHECKS:
         raise ValueError(f"--fail-under wants METRIC=VALUE with METRIC one of "
-                         f"{', '.join(HEADLINE)}; got {spec!r}")
+                         f"{', '.join(CHECKS)}; got {spec!r}")
     return name, float(value)
 
 
@@ -73,7 +79,7 @@ def failures(result: dict[str, Any], thresholds: list[tuple[str, float]]) -> lis
     errors must be at most the value; the rest at least)."""
     out = []
     for name, limit in thresholds:
-        value = result["metrics"][name]["value"]
+        value = result["metrics"].get(name, {}).get("value")
         high = name in LOWER_IS_BETTER
         if value is None or (value > limit if high else value < limit):
             out.append(f"{name} = {fmt(value, name)}, {'above' if high else 'below'} {limit:g}")

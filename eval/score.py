@@ -27,6 +27,12 @@ def score_question(question: Question, record: dict[str, Any], dataset: Dataset,
         return row | {"refused": None}
     refused = bool(answer["refused"])
     row["refused"] = refused  # the answer's text stays in the run folder, not in reports
+    if question.as_of is not None:  # nothing published after the day asked about is used
+        used = {r["article_id"] for r in answer["retrieved"]} | {
+            c["article_id"] for c in answer["citations"]}
+        row["used_after_as_of"] = float(any(
+            (day := dataset.published.get(a)) is not None and day > question.as_of
+            for a in used))
     gold = [(s.article_id, s.start, s.end) for s in dataset.locate(question)]
     if gold:
         retrieved = [(r["article_id"], r["start"], r["end"]) for r in answer["retrieved"]]
@@ -96,6 +102,9 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                      "n": len(latencies)}
     out["errors"] = {"value": float(sum(1 for r in rows if r.get("error"))), "ci": None,
                      "n": len(rows)}
+    dated = [r["used_after_as_of"] for r in rows if "used_after_as_of" in r]
+    if dated:  # questions asked as of a day that used a later article (must be 0)
+        out["used_after_as_of"] = {"value": sum(dated), "ci": None, "n": len(dated)}
     return out
 
 

@@ -133,6 +133,8 @@ def _print_answer(answer: Answer) -> None:
     print(answer.answer)
     if answer.when:
         print(answer.when)
+    if answer.differs:
+        print(answer.differs)
     if answer.closest:
         c = answer.closest
         print(f"Closest the articles come: “{c.quote}” ({c.title})")

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."
     )
     top_k: int = Field(6, ge=1, le=50, description="Passages given to the answerer.")
+    recency: float = Field(
+        1.0, ge=0, le=10, description="Asked as of a day, a question about the latest news "
+        "(\"latest\", \"new\", \"this week\") ranks newer reports higher: the weight of "
+        "the date ranking beside the dense and BM25 rankings; 0 = dates do not rank."
+    )
     worker_threads: int = Field(
         0, ge=0, description="Threads the HTTP service runs requests on; 0 = two per core "
         "(at least 4) in extractive mode, 40 in LLM mode (its requests mostly wait on the LLM)."
@@ -131,6 +136,10 @@ class Settings(BaseSettings):
     feed_max_items: int = Field(
         50, ge=1, description="New or changed items one poll of a feed ingests (the rest "
         "wait for the next poll).")
+    feed_recheck_days: float = Field(
+        2.0, ge=0, description="For how many days after an item is first seen each poll asks "
+        "again for its page (conditionally) and replaces the article when the page's text "
+        "changed; 0 = never.")
     job_nice: int = Field(
         10, ge=0, le=19, description="How much lower the background ingest thread's CPU "
         "priority is than the questions' (Linux nice increment).")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.answer.answerer import Answerer, build_answerer
 from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.reports import OtherReports, differs
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.dating import when
 from qa.check.render import render_pieces
@@ -24,7 +25,8 @@ from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever, fuse
 from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
-from qa.text.when import window
+from qa.sources.fetch import Fetcher
+from qa.text.when import asks_latest, window
 from qa.types import (
     AlsoPublished,
     Answer,
@@ -69,6 +71,8 @@ class QAEngine:
         self.quoter = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
         """The instant answer: the checked quotes, shown first while a model writes, and
         kept when the model's answer fails the checks."""
+        self.reports = OtherReports(self.quoter)
+        """Other retrieved reports that give another number for what is asked."""
         self._ingesting = threading.Lock()
         self.copies = CopyIndex() if settings.fold_copies else None
         """The copy index of the store's canonical articles, kept between ingests."""
@@ -90,8 +94,11 @@ class QAEngine:
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, sources: Iterable[str],
                progress: Callable[[int, int], object] | None = None) -> IngestReport:
-        """Read every folder, file or URL and ingest what parses; failures are reported."""
-        return self.ingest_items(read_sources(sources), progress)
+        """Read every folder, file or URL and ingest what parses; failures are reported.
+        URLs are fetched as feeds are: public addresses only unless allowed, redirects
+        checked, robots.txt, the fetch deadline and size limit (``qa.sources.fetch``)."""
+        with Fetcher(self.settings) as fetcher:
+            return self.ingest_items(read_sources(sources, fetcher), progress)
 
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         return self.ingest_items(articles)
@@ -190,7 +197,7 @@ class QAEngine:
         search = self.answerer.condense(question, turns) if turns else question
         vector = self.embedder.embed_one(search)
         k = top_k or self.settings.top_k
-        scope = _scope(search, as_of, since, until)
+        scope = _scope(search, as_of, since, until, self.settings.recency)
         hits, lexicon = self._search(search, k, scope, since, until, vector)
         if scope is not None and scope.expression:  # the question names a time
             wider = scope.model_copy(update={"since": since, "until": _earliest(until, as_of)})
@@ -203,7 +210,7 @@ class QAEngine:
         hits = [h for h in hits if h.article_id in stored.articles]
         copies = {i: [AlsoPublished(**c) for c in found] for i, found in stored.copies.items()}
         return Evidence(question, search, hits, stored.articles, vector, turns, lexicon,
-                        dict(stored.units), scope, copies), started
+                        dict(stored.units), scope, copies=copies), started
 
     def _search(self, search: str, k: int, scope: TimeWindow | None, since: date | None,
                 until: date | None, vector: Any) -> tuple[list[Hit], Any]:
@@ -213,7 +220,9 @@ class QAEngine:
         if scope is None:
             return self.retriever.search(search, k, since, until, vector)
         undated = scope.since is None and since is None and until is None
-        return self.retriever.search(search, k, scope.since, scope.until, vector, undated)
+        recency = self.settings.recency if scope.newest_first else 0.0
+        return self.retriever.search(search, k, scope.since, scope.until, vector, undated,
+                                     recency)
 
     def _end(self, evidence: Evidence, draft: Draft, started: float, retrieved: float,
              since: date | None, until: date | None) -> Answer:
@@ -222,6 +231,7 @@ class QAEngine:
         if not evidence.hits and (since or until) and self.store.count_passages():
             checked = Checked(_empty_window(since, until), True)
         else:
+            draft = self.reports.extend(draft, evidence)
             checked = self.checker.check(draft, evidence.hits, evidence.articles)
         done = time.perf_counter()
         closest = checked.closest and _with_copies(checked.closest, evidence)
@@ -230,6 +240,8 @@ class QAEngine:
             mode=self.mode, citations=[_with_copies(c, evidence) for c in checked.citations],
             sentences=checked.sentences, closest=closest, window=evidence.window,
             when=when(checked.citations, evidence.window),
+            differs=None if checked.refused else differs(evidence.search, checked.sentences,
+                                                         checked.citations),
             retrieved=[Retrieved(passage_id=h.passage_id, article_id=h.article_id,
                                  start=h.start, end=h.end, score=round(h.score, 5))
                        for h in evidence.hits],
@@ -295,7 +307,7 @@ def _with_copies(citation: Citation, evidence: Evidence) -> Citation:
 
 
 def _scope(question: str, as_of: date | None, since: date | None,
-           until: date | None) -> TimeWindow | None:
+           until: date | None, recency: float) -> TimeWindow | None:
     """The window ``question`` asks about as of ``as_of`` (``None`` when not asked so),
     within ``since``/``until`` when those are given too."""
     if as_of is None:
@@ -305,7 +317,8 @@ def _scope(question: str, as_of: date | None, since: date | None,
     end = _earliest(until, found.until)
     if start and start > end:  # the question's words fall outside since/until: those win
         start, end = since, _earliest(until, as_of)
-    return TimeWindow(as_of=as_of, since=start, until=end, expression=found.expression)
+    return TimeWindow(as_of=as_of, since=start, until=end, expression=found.expression,
+                      newest_first=recency > 0 and bool(found.expression or asks_latest(question)))
 
 
 def _earliest(until: date | None, as_of: date | None) -> date:

@@ -65,17 +65,23 @@ def _poll(intake: Intake, args: argparse.Namespace) -> int:
     reports = intake.poll_now(args.url)
     if args.json:
         print(json.dumps([{"url": r.url, "status": r.status, "error": r.error,
-                           "counts": r.counts.model_dump(), "deferred": r.deferred,
-                           "items": r.outcomes} for r in reports], indent=2))
+                           "counts": r.counts.model_dump(), "deferred": r.counts.deferred,
+                           "rechecked": r.rechecked, "items": r.outcomes} for r in reports],
+                         indent=2))
     for report in [] if args.json else reports:
         if report.status == "error":
             print(f"failed: {report.url}: {report.error}", file=sys.stderr)
             continue
         c = report.counts
-        more = f", {report.deferred} left for the next poll" if report.deferred else ""
-        print(f"{report.url}: " + ("not modified" if report.status == "not_modified" else
-              f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.failed} failed "
-              f"({c.summaries} from the feed's summary){more}"))
+        more = f", {c.deferred} left for the next poll" if c.deferred else ""
+        pages = (f"; {report.rechecked} page{'s' if report.rechecked != 1 else ''} re-checked"
+                 if report.rechecked else "")
+        if report.status == "not_modified":
+            found = "not modified" + (f", {c.updated} updated" if c.updated else "")
+        else:
+            found = (f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.failed} "
+                     f"failed ({c.summaries} from the feed's summary){more}")
+        print(f"{report.url}: {found}{pages}")
     if not reports and not args.json:
         print("no feeds; `articleqa feeds add URL` follows one")
     return 1 if any(r.status == "error" for r in reports) else 0
@@ -87,7 +93,8 @@ def describe(feed: Feed) -> str:
         return f"{feed.url}  every {feed.interval_minutes} min  not polled yet"
     when = datetime.fromtimestamp(feed.last_poll, UTC).strftime("%Y-%m-%d %H:%M UTC")
     c = feed.last_counts
-    found = f"{c.new} new, {c.updated} updated, {c.failed} failed"
+    found = f"{c.new} new, {c.updated} updated, {c.failed} failed" + (
+        f", {c.deferred} waiting" if c.deferred else "")
     status = f"error: {feed.last_error}" if feed.last_status == "error" else feed.last_status
     return (f"{feed.url}  {feed.title or ''}  every {feed.interval_minutes} min  last poll "
             f"{when}: {status}; {found}; {feed.articles} articles")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -102,6 +102,9 @@ class TimeWindow(BaseModel):
     widened: bool = False
     """No article was published in the question's window, so the answer is drawn from all
     those up to ``as_of``."""
+    newest_first: bool = False
+    """The question asks for the latest news ("latest", "new", "this week"): newer reports
+    ranked higher (``QA_RECENCY``)."""
 
 
 class Answer(BaseModel):
@@ -126,6 +129,10 @@ class Answer(BaseModel):
     closest: Citation | None = None
     """For a refused question, the sentence of the sources nearest to it, offered as what the
     articles do say (not as the answer); ``None`` when nothing is near."""
+    differs: str | None = None
+    """When the retrieved reports give different numbers for what the question asks, each
+    with its outlet, date and citation, the latest first ("Reports differ: 31 (Riverton
+    Gazette, 12 October 2023) [2], the latest; 12 (2 October 2023) [1].")."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +222,9 @@ class Evidence:
     lexicon: Lexicon = NO_LEXICON
     units: dict[str, SentenceVectors] = field(default_factory=dict)
     window: TimeWindow | None = None
+    ranked: list[Any] | None = None
+    """The extractive scorer's candidate sentences, best first, once scored (every use of
+    one question's evidence reads the same ranking)."""
     copies: dict[str, list[AlsoPublished]] = field(default_factory=dict)
     """The copies of each article that lists some (the same story, published elsewhere)."""
 

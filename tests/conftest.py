@@ -23,7 +23,9 @@ from api.app import create_app
 from qa.config import Settings
 from qa.engine import QAEngine
 from qa.index.embedding import Embedder, build_embedder
+from qa.intake import Intake
 from tests.fake_llm import ScriptedLLM, start
+from tests.feedserver import Site, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -146,3 +148,27 @@ def serve(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., str]]:
                 engine.ingest([str(SEEDS)])
             return stack.enter_context(live(engine))
         yield start
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A real HTTP server on loopback serving the feeds and pages a test puts on it."""
+    with serving() as served:
+        yield served
+
+
+@pytest.fixture
+def make_intake(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Intake]]:
+    """``make(**overrides)``: a feed intake over a fresh store, with private URLs allowed
+    (``site`` is on loopback), no pace per host and small fetch limits unless overridden."""
+    made: list[Intake] = []
+
+    def make(**overrides: Any) -> Intake:
+        overrides = {"allow_private_urls": True, "fetch_host_interval": 0,
+                     "fetch_timeout": 2, "fetch_max_bytes": 100_000} | overrides
+        settings = make_settings(tmp_path / f"intake{len(made)}", **overrides)
+        made.append(Intake(QAEngine(settings, embedder=embedder)))
+        return made[-1]
+    yield make
+    for intake in made:
+        intake.close()

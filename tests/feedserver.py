@@ -1,5 +1,6 @@
 """A real HTTP server on loopback (http.server in a thread) serving feeds and pages that a
-test sets up, answering conditional requests with 304 and recording every request."""
+test sets up, answering conditional requests with 304 and recording every request (the
+``site`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Route:
     location: str | None = None
     """A redirect's target."""
     etag: bool = True
+    modified: str | None = None
+    """A Last-Modified date to send (and to answer a matching If-Modified-Since with 304)."""
 
 
 @dataclass
@@ -61,23 +64,30 @@ def serving() -> Iterator[Site]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            tag = '"' + hashlib.sha256(route.body).hexdigest()[:12] + '"'
-            if route.etag and headers.get("if-none-match") == tag:
+            tag = '"' + hashlib.sha256(route.body).hexdigest()[:12] + '"' if route.etag else None
+            if (tag and headers.get("if-none-match") == tag) or (
+                    route.modified and headers.get("if-modified-since") == route.modified):
                 self.send_response(304)
-                self.send_header("ETag", tag)
+                self._validators(tag, route.modified)
                 self.end_headers()
                 return
-            self._answer(route.status, route.body, route.kind, tag if route.etag else None)
+            self._answer(route.status, route.body, route.kind, tag, route.modified)
 
-        def _answer(self, status: int, body: bytes, kind: str, tag: str | None = None) -> None:
+        def _answer(self, status: int, body: bytes, kind: str, tag: str | None = None,
+                    modified: str | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
-            if tag:
-                self.send_header("ETag", tag)
+            self._validators(tag, modified)
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client's limit
                 self.wfile.write(body)
+
+        def _validators(self, tag: str | None, modified: str | None) -> None:
+            if tag:
+                self.send_header("ETag", tag)
+            if modified:
+                self.send_header("Last-Modified", modified)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -286,3 +286,16 @@ def test_llm_judge_asks_the_configured_model(tmp_path: Path, embedder: Embedder,
     with pytest.raises(ValueError, match="needs an LLM"):
         build_judge("llm", engine)
     assert build_judge("auto", engine).name.startswith("offline")
+
+
+def test_the_temporal_set_uses_no_article_published_after_its_day(tmp_path: Path) -> None:
+    proc = evaluate("--dataset", "temporal", "--run-dir", str(tmp_path / "run"), "--report",
+                    str(tmp_path / "report"), "--fail-under", "used_after_as_of=0",
+                    "--fail-under", "refusal_recall=0.5", "--fail-under",
+                    "answer_contains_reference=0.6")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "report" / "report.json").read_text())
+    gold = datasets.read_questions(datasets.TEMPORAL_GOLD)
+    assert all(q.as_of for q in gold) and result["questions"] == len(gold)
+    assert result["metrics"]["used_after_as_of"] == {"value": 0, "ci": None, "n": len(gold)}
+    assert "| used_after_as_of | 0 |" in proc.stdout

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from qa.index.embedding import Embedder
 from qa.intake import Intake
 from qa.sources.safety import check_url, is_public
 from tests.conftest import NO_MODELS, ROOT, make_settings
-from tests.feedserver import Site, atom, page, rss, serving
+from tests.feedserver import Site, atom, page, rss
 from tests.test_api import assert_error
 from tests.uploads import wait_job
 
@@ -31,27 +31,6 @@ HARBOUR = ("The harbour of Bergen reopened on Monday after a storm closed it for
 TRAINS = ("Night trains between Oslo and Trondheim will run daily from June, the railway "
           "said on Tuesday.", "Tickets go on sale next week.")
 KEY = "feed-test-key-7731"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serving() as served:
-        yield served
-
-
-@pytest.fixture
-def make_intake(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Intake]]:
-    made: list[Intake] = []
-
-    def make(**overrides: Any) -> Intake:
-        overrides = {"allow_private_urls": True, "fetch_host_interval": 0,
-                     "fetch_timeout": 2, "fetch_max_bytes": 100_000} | overrides
-        settings = make_settings(tmp_path / f"store{len(made)}", **overrides)
-        made.append(Intake(QAEngine(settings, embedder=embedder)))
-        return made[-1]
-    yield make
-    for intake in made:
-        intake.close()
 
 
 def news_site(site: Site) -> str:
@@ -168,7 +147,10 @@ def test_a_repoll_sends_the_etag_and_adds_nothing(site: Site,
     sent = site.seen("/feed.xml")[-1]
     assert sent.get("if-none-match", "").startswith('"')  # the server answered 304
     assert again.status == "not_modified" and again.outcomes == []
-    assert len(site.seen("/harbour")) == pages  # no page fetched again
+    # the page re-checked, conditionally (tests/test_feed_pages.py): 304, nothing read
+    assert len(site.seen("/harbour")) == pages + 1
+    assert site.seen("/harbour")[-1].get("if-none-match", "").startswith('"')
+    assert again.rechecked == 2 and again.counts.updated == 0
     assert intake.engine.count_articles() == 2
     assert intake.list_feeds()[0].last_status == "not_modified"
     site.routes["/feed.xml"].etag = False  # no validators: the items are compared instead
@@ -217,9 +199,12 @@ def test_items_above_the_limit_wait_for_the_next_poll(site: Site,
     url = news_site(site)
     intake.add_feed(url)
     [first] = intake.poll_now()
-    assert first.counts.new == 1 and first.deferred == 1
+    assert first.counts.new == 1 and first.counts.deferred == 1
+    [feed] = intake.list_feeds()  # due again in a minute, not an interval
+    assert feed.next_poll - feed.last_poll == pytest.approx(60, abs=1)  # type: ignore[operator]
+    assert feed.last_counts.deferred == 1
     [second] = intake.poll_now()  # no 304: the validators were not kept
-    assert second.counts.new == 1 and second.deferred == 0
+    assert second.counts.new == 1 and second.counts.deferred == 0
     assert intake.engine.count_articles() == 2
 
 

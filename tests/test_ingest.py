@@ -80,10 +80,14 @@ def test_a_store_refuses_another_embedder(tmp_path: Path, embedder: Embedder) ->
         QAEngine(make_settings(tmp_path), embedder=other)
 
 
-def test_urls_are_fetched_and_failures_reported(engine: QAEngine, tmp_path: Path) -> None:
+def test_urls_are_fetched_and_failures_reported(tmp_path: Path, embedder: Embedder) -> None:
+    """Over loopback, so private URLs are allowed here (tests/test_fetch_safety.py: refused)."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    engine = QAEngine(make_settings(tmp_path / "store", allow_private_urls=True,
+                                    fetch_host_interval=0), embedder=embedder)
 
     (tmp_path / "feed.jsonl").write_text(
         json.dumps({"title": "Ferry strike", "text": "Ferry crews walked out on Friday.",
@@ -104,7 +108,7 @@ def test_urls_are_fetched_and_failures_reported(engine: QAEngine, tmp_path: Path
         server.shutdown()
     assert report.counts() == {"new": 2, "updated": 0, "unchanged": 0, "failed": 2}
     assert report.failed[0] == {"source": f"{base}/missing.html",
-                                "reason": "could not fetch: HTTP 404"}
+                                "reason": f"could not fetch {base}/missing.html: HTTP 404"}
     assert report.failed[1]["source"] == f"{base}/feed.jsonl:2"
     strike = engine.get_article(report.new[1])
     assert strike.url == "https://news.example/strike"  # stored without tracking parameters

@@ -43,6 +43,8 @@ def test_each_cap_applies_to_its_case_and_not_to_a_plain_match(cap: str, claim: 
     ("What year was it founded?", "date"), ("Who leads Kosovo?", "person"),
     ("Whose car was it?", "person"), ("Where did the clash happen?", "place"),
     ("In which country is Zvecan?", "place"), ("Why did NATO act?", "other"),
+    ("What is the death toll of the floods?", "number"),
+    ("What was the number of people evacuated?", "number"),
 ])
 def test_answer_kinds(question: str, kind: str) -> None:
     assert _answer_kind(question) == kind
@@ -109,3 +111,15 @@ def test_negation_opposites_and_aliases() -> None:
     assert not contradicting_words("Prices rose", "Prices rose and fell")
     assert not missing_from(names_in("The US said"), set(terms("the United States said")))
     assert missing_from(names_in("Paris said"), set(terms("London said")))
+
+
+@pytest.mark.parametrize(("question", "latest"), [
+    ("What is the latest death toll?", True), ("Who is the new prime minister?", True),
+    ("Who currently leads the party?", True), ("What did the report find recently?", True),
+    ("Is the strike still going on?", True), ("Who won the 2022 final?", False),
+    ("Renewed fighting broke out where?", False),  # a whole word, not a part of one
+])
+def test_recency_words_ask_for_the_latest_news(question: str, latest: bool) -> None:
+    from qa.text.when import asks_latest
+
+    assert asks_latest(question) is latest

@@ -41,6 +41,7 @@ def test_time_words_become_a_window_that_ends_by_as_of(question: str, since: dat
     "May I ask who won the election?",                      # NOT_TIME: bare "May"
     "How many people died in the shootout?",                # no time words at all
     "What is the latest death toll?",                       # recency, not a window
+    "Who leads the party as of now?",                       # NOT_TIME: "(as of) now"
 ])
 def test_questions_without_a_time_have_no_window(question: str) -> None:
     found = window(question, FRIDAY)
@@ -128,3 +129,46 @@ def test_as_of_over_http(dated: QAEngine) -> None:
         assert "As of 6 October 2023." in chat["choices"][0]["message"]["content"]
         bad = httpx.post(f"{url}/api/ask", json={**body, "as_of": "next week"}, timeout=60)
         assert bad.status_code == 422 and "as_of" in bad.json()["error"]["message"]
+
+
+def _retrieved_titles(engine: QAEngine, question: str, as_of: date) -> list[str]:
+    evidence = engine.retrieve(question, as_of=as_of)
+    return [evidence.articles[h.article_id].title for h in evidence.hits]
+
+
+@pytest.mark.parametrize("question", [
+    "What is the latest death toll from the Riverton floods?",
+    "How many people have died in the Riverton floods so far, as of now?",
+])
+def test_latest_questions_rank_newer_reports_higher(dated: QAEngine, question: str) -> None:
+    later = date(2023, 10, 13)
+    settings = dated.settings
+    assert settings.recency > 0  # on by default (calibrated on RealTimeQA weeks)
+    try:
+        dated.settings = settings.model_copy(update={"recency": 0.0})
+        plain = _retrieved_titles(dated, question, later)
+        dated.settings = settings.model_copy(update={"recency": 10.0})
+        newest = _retrieved_titles(dated, question, later)
+        answer = dated.ask(question, as_of=later)
+    finally:
+        dated.settings = settings
+    assert newest[0] == "Toll rises to 31" and newest[-1] == "Floods hit Riverton"
+    assert sorted(plain) == sorted(newest)  # the same passages, in another order
+    assert answer.window is not None and answer.window.newest_first
+    assert answer.window.expression is None  # "latest" is no window: nothing is left out
+
+
+def test_questions_without_time_words_are_not_ranked_by_date(dated: QAEngine) -> None:
+    question = "What is the death toll from the Riverton floods?"
+    later = date(2023, 10, 13)
+    settings = dated.settings
+    try:
+        dated.settings = settings.model_copy(update={"recency": 0.0})
+        plain = _retrieved_titles(dated, question, later)
+        dated.settings = settings.model_copy(update={"recency": 10.0})
+        weighted = _retrieved_titles(dated, question, later)
+        answer = dated.ask(question, as_of=later)
+    finally:
+        dated.settings = settings
+    assert weighted == plain
+    assert answer.window is not None and not answer.window.newest_first

@@ -120,4 +120,6 @@ def _sources(answer: Answer) -> str:
         lines.append(f"Closest the articles come (not an answer): {near.title}: “{near.quote}”")
     if answer.when:
         lines.append(answer.when)
+    if answer.differs:
+        lines.append(answer.differs)
     return _SOURCES + "\n".join(lines) if lines else ""

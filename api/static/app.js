@@ -79,7 +79,7 @@ function today() {
 
 function renderAnswer(item, answer) {
   item.classList.remove("streaming", "preview");
-  item.querySelectorAll(".draft, .sources, .closest, .note, .when").forEach((n) => n.remove());
+  item.querySelectorAll(".draft, .sources, .closest, .note, .when, .differs").forEach((n) => n.remove());
   const body = item.querySelector(".answer");
   body.replaceChildren();
   if (answer.note) item.append(el("p", "note", answer.note));
@@ -114,6 +114,7 @@ function renderAnswer(item, answer) {
     if (i < answer.sentences.length - 1) body.append(document.createTextNode(" "));
   });
   if (answer.when) item.append(el("p", "when", answer.when));
+  if (answer.differs) item.append(el("p", "differs", answer.differs));
   if (answer.citations.length) item.append(renderSources(answer.citations));
 }
 

@@ -37,7 +37,8 @@
   function feedStatus(feed) {
     if (feed.last_poll === null) return "not polled yet";
     const c = feed.last_counts;
-    const found = `${c.new} new, ${c.updated} updated, ${c.failed} failed`;
+    const left = c.deferred ? `, ${c.deferred} left for the next poll` : "";
+    const found = `${c.new} new, ${c.updated} updated, ${c.failed} failed${left}`;
     const state = feed.last_status === "error" ? `error: ${feed.last_error}`
       : feed.last_status === "not_modified" ? "unchanged" : "ok";
     return `last poll ${when(feed.last_poll)}: ${state} · ${found} · ${feed.articles} articles`;

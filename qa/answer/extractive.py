@@ -67,7 +67,8 @@ class Scored:
 
 def _answer_kind(question: str) -> str:
     q = question.lower()
-    if re.search(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|amount)\b", q):
+    if re.search(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|amount)\b|"
+                 r"\b(death|casualty) toll\b|\bthe number of\b", q):
         return "number"
     if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b", q):
         return "date"
@@ -185,6 +186,13 @@ class ExtractiveAnswerer:
             scored.score = scored.related + _fit(kind, scored.text, asked_numbers)
         return sorted(found, key=lambda s: s.score, reverse=True)
 
+    def ranking(self, evidence: Evidence) -> list[Scored]:
+        """``score`` of the evidence's question and passages, kept on the evidence."""
+        if evidence.ranked is None:
+            evidence.ranked = self.score(evidence.search, evidence.hits, evidence.articles,
+                                         evidence.vector, evidence.lexicon, evidence.units)
+        return evidence.ranked
+
     @staticmethod
     def _missing_names(question: str, hits: list[Hit], articles: dict[str, Article],
                        lexicon: Lexicon) -> float:
@@ -207,8 +215,7 @@ class ExtractiveAnswerer:
     def draft(self, evidence: Evidence) -> Draft:
         """Quoted sentences, each with the number of its source; empty when it must refuse.
         Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
-        ranked = self.score(evidence.search, evidence.hits, evidence.articles, evidence.vector,
-                            evidence.lexicon, evidence.units)
+        ranked = self.ranking(evidence)
         if not ranked or ranked[0].score < self.threshold:
             return self.refusal(ranked)
         chosen = [ranked[0]]

@@ -46,8 +46,7 @@ class Shortlister:
         self.budget = budget_chars
 
     def excerpts(self, evidence: Evidence) -> Excerpts:
-        ranked = self.scorer.score(evidence.search, evidence.hits, evidence.articles,
-                                   evidence.vector, evidence.lexicon, evidence.units)
+        ranked = list(self.scorer.ranking(evidence))
         best = ranked[0].score if ranked else 0.0
         refusal = self.scorer.refusal(ranked)
         if not ranked:  # the scorer refuses outright: the model sees the leading passages

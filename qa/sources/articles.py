@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from qa.errors import ArticleParseError
+from qa.errors import ArticleParseError, FetchError
 from qa.sources.fields import article_id_for as article_id_for
 from qa.sources.fields import canonical_url as canonical_url
 from qa.sources.fields import clean_text as clean_text
@@ -25,6 +25,9 @@ from qa.sources.fields import make_article as make_article
 from qa.sources.fields import normalise
 from qa.sources.fields import parse_date as parse_date
 from qa.types import Article
+
+if TYPE_CHECKING:
+    from qa.sources.fetch import Fetcher
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -187,33 +190,26 @@ def _jsonl_articles(content: str, name: str) -> Iterator[Article | LoadFailure]:
             yield LoadFailure(f"{name}:{lineno}", str(exc))
 
 
-def fetch_url(url: str, timeout: float = 20.0) -> Iterator[Article | LoadFailure]:
-    import httpx
-
+def fetch_url(url: str, fetcher: Fetcher) -> Iterator[Article | LoadFailure]:
+    """The article(s) at ``url``, fetched as feeds are (``qa.sources.fetch``: public
+    addresses only unless allowed, every redirect checked, robots.txt, a deadline and a size
+    limit): a web page's article, or the articles of a JSON or JSON Lines document."""
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True,
-                             headers={"User-Agent": "articleqa/0.1"})
-        response.raise_for_status()
-    except httpx.HTTPStatusError as exc:
-        yield LoadFailure(url, f"could not fetch: HTTP {exc.response.status_code}")
+        page = fetcher.get(url)
+    except FetchError as exc:
+        yield LoadFailure(url, str(exc))
         return
-    except httpx.HTTPError as exc:
-        yield LoadFailure(url, f"could not fetch: {type(exc).__name__} {exc}".strip())
-        return
-    if len(response.content) > MAX_FILE_BYTES:
-        yield LoadFailure(url, TOO_LARGE)
-        return
-    kind = response.headers.get("content-type", "")
-    suffix = Path(urlsplit(str(response.url)).path).suffix.lower()
+    kind = page.headers.get("content-type", "")
+    suffix = Path(urlsplit(page.url).path).suffix.lower()
     if suffix in JSON_SUFFIXES or "json" in kind:
         lines = re.search(r"ndjson|jsonl|json-seq", kind)
         name = "page" + (suffix if suffix in JSON_SUFFIXES else ".jsonl" if lines else ".json")
-        for item in parse_file_bytes(response.content, name):
+        for item in parse_file_bytes(page.content, name):
             yield LoadFailure(url + item.origin[len(name):], item.reason) \
                 if isinstance(item, LoadFailure) else item
         return
     try:
-        yield article_from_html(response.text, url=str(response.url))
+        yield article_from_html(page.markup, url=page.url)
     except ArticleParseError as exc:
         yield LoadFailure(url, str(exc))
 
@@ -226,11 +222,16 @@ def _files_under(folder: Path) -> list[Path]:
     )
 
 
-def read_sources(sources: Iterable[str]) -> Iterator[Article | LoadFailure]:
-    """Articles from every folder, file or URL given, in order; failures are yielded too."""
+def read_sources(sources: Iterable[str],
+                 fetcher: Fetcher | None = None) -> Iterator[Article | LoadFailure]:
+    """Articles from every folder, file or URL given, in order; failures are yielded too.
+    URLs are fetched by ``fetcher`` (without one, a URL is a failure)."""
     for source in sources:
         if re.match(r"^https?://", source, re.I):
-            yield from fetch_url(source)
+            if fetcher is None:
+                yield LoadFailure(source, "URLs are not read here")
+            else:
+                yield from fetch_url(source, fetcher)
             continue
         path = Path(source)
         if path.is_dir():

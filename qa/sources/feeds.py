@@ -109,14 +109,25 @@ def item_article(item: FeedItem, outlet: str | None, html: str | bytes | None,
     title, link, outlet, authors and date; else the item's own text, marked as a summary.
     Raises ``ArticleParseError`` when neither has any text."""
     if html is not None:
-        try:
-            page = article_from_html(html, url=page_url)
-            return make_article(title=item.title or page.title, text=page.text,
-                                url=item.link or page.url, source=outlet or page.source,
-                                published_at=item.published or page.published_at,
-                                authors=item.authors or page.authors)
-        except ArticleParseError:
-            pass
+        article = page_article(html, page_url, title=item.title, url=item.link, source=outlet,
+                               published_at=item.published, authors=item.authors)
+        if article is not None:
+            return article
     article = make_article(title=item.title, text=item.summary, url=item.link, source=outlet,
                            published_at=item.published, authors=item.authors)
     return article.model_copy(update={"from_summary": True})
+
+
+def page_article(html: str | bytes, page_url: str | None, *, title: str | None,
+                 url: str | None, source: str | None, published_at: date | None,
+                 authors: list[str]) -> Article | None:
+    """The page's text with the fields given (the page's own where one is missing), or
+    none when the page has no article text."""
+    try:
+        page = article_from_html(html, url=page_url)
+        return make_article(title=title or page.title, text=page.text, url=url or page.url,
+                            source=source or page.source,
+                            published_at=published_at or page.published_at,
+                            authors=authors or page.authors)
+    except ArticleParseError:
+        return None

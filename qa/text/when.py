@@ -19,12 +19,18 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-NOT_TIME = re.compile(r"\bof$|^(?:may|march|june|august)$", re.I)
+from qa.text.cues import one_of
+from qa.text.wordlists import word_set
+
+NOT_TIME = re.compile(r"\bof$|^(?:may|march|june|august)$|\bnow$", re.I)
 """Spans ``dateparser`` reads as dates that a question means otherwise: "the March of
-Dimes", "May I ask", a bare "March" or "June" (a name, a verb); tested in test_when.py."""
+Dimes", "May I ask", a bare "March" or "June" (a name, a verb), "(as of) now" (the latest
+news, not what was published today: ``asks_latest``); tested in test_when.py."""
 RELATIVE_WEEK = re.compile(r"\b(?:this|past|current)\s+week\b", re.I)
 TRAILING = re.compile(r"\s+(?:in|on|at|of|for|by)$", re.I)
 """A preposition ``dateparser`` keeps at the end of a span ("last week in Kosovo")."""
+LATEST = re.compile(rf"\b({one_of(word_set('recency_words'))})\b", re.I)
+"""Words asking for the newest news ("the latest", "the new", "currently")."""
 SLACK = timedelta(days=2)
 """Reports of a day's events come out over the next days: a window of a past day, week,
 month or year runs this much longer (never past ``as_of``)."""
@@ -48,6 +54,11 @@ def window(question: str, as_of: date) -> Window:
     if since > as_of:  # "in December" asked in October: last year's
         since, until = _span(day.replace(year=day.year - 1), period, False, as_of)
     return Window(since, min(until + SLACK, as_of), TRAILING.sub("", text))
+
+
+def asks_latest(question: str) -> bool:
+    """The question asks for the newest news: "What is the latest …", "the new …"."""
+    return bool(LATEST.search(question))
 
 
 def _expression(question: str, as_of: date) -> tuple[str, date, str] | None:
