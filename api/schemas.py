@@ -105,6 +105,9 @@ class IngestResult(BaseModel):
     unchanged: list[str]
     failed: list[dict[str, str]]
     passages: int
+    copies: dict[str, str] = Field(
+        default_factory=dict, description="Articles stored as copies of another story (the "
+        "same text under another URL), each with the id of the article they are a copy of.")
 
 
 class ArticleSummary(BaseModel):
@@ -117,6 +120,8 @@ class ArticleSummary(BaseModel):
     passages: int
     from_summary: bool = Field(False, description="The text is a feed item's summary: its "
                                "page could not be read.")
+    copy_of: str | None = Field(None, description="The article this one is a copy of (the "
+                                "same story, published elsewhere): its passages serve both.")
 
 
 class ArticlePage(BaseModel):

@@ -122,6 +122,9 @@ def _ingest(engine: Any, args: argparse.Namespace) -> int:
             print(f"failed: {failure['source']}: {failure['reason']}", file=sys.stderr)
         print(f"{counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged, "
               f"{counts['failed']} failed ({report.passages} passages written)")
+        if report.copies:
+            print(f"{len(report.copies)} of them stored as copies of a story already stored "
+                  "(their outlets are named in its citations)")
     ingested = counts["new"] + counts["updated"] + counts["unchanged"]
     return 0 if ingested or not report.failed else 1
 

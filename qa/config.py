@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     ingest_batch: int = Field(
         256, ge=1, le=5000, description="Passages embedded and written per batch while ingesting."
     )
+    fold_copies: bool = Field(
+        True, description="Store a syndicated copy of a stored story (the same text under "
+        "another URL, lightly edited) once, as 'also published by' its canonical article.")
     answer_threshold: float = Field(
         0.42, ge=0, le=1, description="Extractive answers below this score are refused."
     )

@@ -19,6 +19,7 @@ from qa.check.render import render_pieces
 from qa.check.verifier import Verifier, build_verifier
 from qa.config import Settings
 from qa.errors import InvalidInput
+from qa.index.copies import CopyIndex
 from qa.index.embedding import Embedder, build_embedder
 from qa.index.ingest import Ingester
 from qa.index.retrieval import HybridRetriever, fuse
@@ -26,7 +27,19 @@ from qa.index.store import ArticleStore
 from qa.sources.articles import LoadFailure, read_sources
 from qa.sources.fetch import Fetcher
 from qa.text.when import asks_latest, window
-from qa.types import Answer, Article, Draft, Evidence, Hit, IngestReport, Preview, Quote, TimeWindow
+from qa.types import (
+    AlsoPublished,
+    Answer,
+    Article,
+    Citation,
+    Draft,
+    Evidence,
+    Hit,
+    IngestReport,
+    Preview,
+    Quote,
+    TimeWindow,
+)
 from qa.types import RetrievedPassage as Retrieved
 
 if TYPE_CHECKING:
@@ -61,6 +74,8 @@ class QAEngine:
         self.reports = OtherReports(self.quoter)
         """Other retrieved reports that give another number for what is asked."""
         self._ingesting = threading.Lock()
+        self.copies = CopyIndex() if settings.fold_copies else None
+        """The copy index of the store's canonical articles, kept between ingests."""
 
     @property
     def mode(self) -> str:
@@ -92,8 +107,10 @@ class QAEngine:
                      progress: Callable[[int, int], object] | None = None) -> IngestReport:
         """Idempotent, batched, resumable ingest of articles (and reports of failures)."""
         with self._ingesting:  # one writer at a time: concurrent runs would race on old versions
-            return Ingester(self.store, self.embedder, self.settings.ingest_batch).run(items,
-                                                                                       progress)
+            return self._ingester().run(items, progress)
+
+    def _ingester(self) -> Ingester:
+        return Ingester(self.store, self.embedder, self.settings.ingest_batch, self.copies)
 
     # -- questions -----------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, since: date | None = None,
@@ -189,10 +206,11 @@ class QAEngine:
                 hits, scope = around, wider.model_copy(update={"widened": True})
             else:  # its window first, and what else answers best up to as_of
                 hits = fuse([hits, around], k)
-        articles, units = self.store.get_articles_and_units(sorted({h.article_id for h in hits}))
-        hits = [h for h in hits if h.article_id in articles]
-        return Evidence(question, search, hits, articles, vector, turns, lexicon,
-                        dict(units), scope), started
+        stored = self.store.read_evidence(sorted({h.article_id for h in hits}))
+        hits = [h for h in hits if h.article_id in stored.articles]
+        copies = {i: [AlsoPublished(**c) for c in found] for i, found in stored.copies.items()}
+        return Evidence(question, search, hits, stored.articles, vector, turns, lexicon,
+                        dict(stored.units), scope, copies=copies), started
 
     def _search(self, search: str, k: int, scope: TimeWindow | None, since: date | None,
                 until: date | None, vector: Any) -> tuple[list[Hit], Any]:
@@ -216,10 +234,11 @@ class QAEngine:
             draft = self.reports.extend(draft, evidence)
             checked = self.checker.check(draft, evidence.hits, evidence.articles)
         done = time.perf_counter()
+        closest = checked.closest and _with_copies(checked.closest, evidence)
         return Answer(
             question=evidence.question, answer=checked.answer, refused=checked.refused,
-            mode=self.mode, citations=checked.citations, sentences=checked.sentences,
-            closest=checked.closest, window=evidence.window,
+            mode=self.mode, citations=[_with_copies(c, evidence) for c in checked.citations],
+            sentences=checked.sentences, closest=closest, window=evidence.window,
             when=when(checked.citations, evidence.window),
             differs=None if checked.refused else differs(evidence.search, checked.sentences,
                                                          checked.citations),
@@ -270,8 +289,8 @@ class QAEngine:
         return self.store.get_article(article_id)
 
     def delete_article(self, article_id: str) -> None:
-        with self._ingesting:
-            self.store.delete_article(article_id)
+        with self._ingesting:  # its copies, if any, are folded again: none is lost
+            self._ingester().delete(article_id)
 
     def stats(self) -> dict[str, Any]:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
@@ -279,6 +298,12 @@ class QAEngine:
                 "model_runtime": getattr(self.answerer, "model_runtime", None),
                 "verifier": self.verifier.name, "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
+
+
+def _with_copies(citation: Citation, evidence: Evidence) -> Citation:
+    """The citation naming the other outlets that carried its article's text."""
+    copies = evidence.copies.get(citation.article_id)
+    return citation.model_copy(update={"also_published_by": copies}) if copies else citation
 
 
 def _scope(question: str, as_of: date | None, since: date | None,

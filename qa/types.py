@@ -38,6 +38,16 @@ class Passage(BaseModel):
     text: str
 
 
+class AlsoPublished(BaseModel):
+    """Another outlet that carried a cited article's text: a copy folded into it at ingest
+    (its own text is ``GET /api/articles/{article_id}``)."""
+
+    article_id: str
+    source: str | None
+    url: str | None
+    published_at: str | None
+
+
 class Citation(BaseModel):
     id: int
     article_id: str
@@ -49,6 +59,8 @@ class Citation(BaseModel):
     start: int
     end: int
     quote: str
+    also_published_by: list[AlsoPublished] = Field(default_factory=list)
+    """The copies of the cited article: the same story, published elsewhere."""
 
 
 class AnswerSentence(BaseModel):
@@ -136,6 +148,9 @@ class IngestReport(BaseModel):
     unchanged: list[str] = Field(default_factory=list)
     failed: list[dict[str, str]] = Field(default_factory=list)
     passages: int = 0
+    copies: dict[str, str] = Field(default_factory=dict)
+    """The articles (among ``new`` and ``updated``) stored as copies of another story, each
+    with the id of the canonical article they are a copy of."""
 
     def counts(self) -> dict[str, int]:
         return {
@@ -210,6 +225,8 @@ class Evidence:
     ranked: list[Any] | None = None
     """The extractive scorer's candidate sentences, best first, once scored (every use of
     one question's evidence reads the same ranking)."""
+    copies: dict[str, list[AlsoPublished]] = field(default_factory=dict)
+    """The copies of each article that lists some (the same story, published elsewhere)."""
 
     @property
     def asked(self) -> str:

@@ -1,15 +1,20 @@
 """Chroma: the one place articleqa keeps state.
 
 Collections: ``articles`` (one record an article: full text as the document, the vector of
-headline and standfirst), ``passages`` (one record a passage) and ``state`` (a generation
+headline and standfirst; a syndicated copy's record has no passages and names its canonical
+article in ``copy_of``, and the canonical one lists its copies in ``copies``), ``passages``
+(one record a passage), ``signatures`` (the MinHash signature of each canonical article's
+body, from which the copy index is built: ``qa.index.copies``) and ``state`` (a generation
 stamp that every write renews, so derived indexes such as BM25 know when they are stale).
 Embedded ``PersistentClient`` by default, ``HttpClient`` when a Chroma host is set.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -18,7 +23,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import EmbedderMismatch, NotFound, StoreError
 from qa.index.pooling import StoredUnits, Units, decode_units, encode_units
-from qa.index.records import article_from, article_meta, passage_meta, summary
+from qa.index.records import article_from, article_meta, copies_in, passage_meta, summary
 from qa.types import Article, Passage
 
 Where = dict[str, Any]
@@ -79,6 +84,8 @@ class ArticleStore:
                 "passages", metadata=space, embedding_function=None))
             self.state = _Guarded(self.client.get_or_create_collection(
                 "state", embedding_function=None))
+            self.signatures = _Guarded(self.client.get_or_create_collection(
+                "signatures", embedding_function=None))
             self.max_batch = int(self.client.get_max_batch_size())
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
@@ -156,19 +163,35 @@ class ArticleStore:
     def get_articles_and_units(self, ids: Sequence[str]
                                ) -> tuple[dict[str, Article], dict[str, StoredUnits]]:
         """``get_articles``, and the sentence vectors stored with them (when there are)."""
+        found = self.read_evidence(ids)
+        return found.articles, found.units
+
+    def read_evidence(self, ids: Sequence[str]) -> StoredArticles:
+        """The complete articles among ``ids``, their sentence vectors and their copies:
+        what an answer reads of the articles it retrieved, in one Chroma call."""
+        found = StoredArticles()
         if not ids:
-            return {}, {}
+            return found
         # by id alone: with a metadata filter Chroma reads every record (20x slower at 1.5k)
         got = self.articles.get(ids=list(ids), include=["metadatas", "documents"])
-        articles, units = {}, {}
         for i, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
             if not (meta or {}).get("complete"):
                 continue
-            articles[i] = article_from(i, meta, text)
-            found = decode_units(dict(meta or {}))
-            if found is not None:
-                units[i] = found
-        return articles, units
+            found.articles[i] = article_from(i, meta, text)
+            units = decode_units(dict(meta or {}))
+            if units is not None:
+                found.units[i] = units
+            copies = copies_in(meta)
+            if copies:
+                found.copies[i] = copies
+        return found
+
+    def texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored text of each article among ``ids`` (complete or not)."""
+        if not ids:
+            return {}
+        got = self.articles.get(ids=list(ids), include=["documents"])
+        return {i: str(d or "") for i, d in zip(got["ids"], got["documents"], strict=True)}
 
     def list_articles(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         got = self.articles.get(where=_COMPLETE, include=["metadatas"], limit=limit,
@@ -219,23 +242,66 @@ class ArticleStore:
 
     def write_articles(self, articles: Sequence[Article], vectors: np.ndarray,
                        text_hashes: dict[str, str], passage_counts: dict[str, int],
-                       complete: bool, units: Sequence[Units] | None = None) -> None:
+                       complete: bool, units: Sequence[Units] | None = None,
+                       copy_of: dict[str, str] | None = None) -> None:
         """Article records; ``complete`` is set once all their passages are written.
-        ``units``: each article's sentence vectors (none: the old ones are cleared)."""
+        ``units``: each article's sentence vectors (none: the old ones are cleared).
+        ``copy_of``: the copies among them, with their canonical articles (a copy lists no
+        copies of its own)."""
         if not complete:
             self._mark_pending([a.id for a in articles], True)
         no_units = {"unit_spans": "", "unit_vectors": ""}
+        copy_of = copy_of or {}
         for first in range(0, len(articles), self.max_batch):
             chunk = articles[first:first + self.max_batch]
             self.articles.upsert(
                 ids=[a.id for a in chunk],
                 documents=[a.text for a in chunk],
                 embeddings=vectors[first:first + self.max_batch].tolist(),
-                metadatas=[article_meta(a, text_hashes[a.id], passage_counts[a.id]) |
+                metadatas=[article_meta(a, text_hashes[a.id], passage_counts[a.id],
+                                        copy_of.get(a.id, "")) |
                            (encode_units(units[first + k]) if units else no_units) |
+                           ({"copies": ""} if a.id in copy_of else {}) |
                            {"complete": complete} for k, a in enumerate(chunk)],
             )
         self._bump()
+
+    def set_copies(self, article_id: str, copies: Sequence[dict[str, Any]]) -> None:
+        """The copies a canonical article lists (``qa.index.records.copy_entry``)."""
+        self.articles.update(ids=[article_id],
+                             metadatas=[{"copies": json.dumps(list(copies)) if copies else ""}])
+        self._bump()
+
+    # -- signatures of canonical articles (qa.index.copies) ------------------------------
+    def write_signatures(self, signatures: dict[str, str]) -> None:
+        ids = sorted(signatures)
+        for first in range(0, len(ids), self.max_batch):
+            chunk = ids[first:first + self.max_batch]
+            self.signatures.upsert(ids=chunk, documents=[signatures[i] for i in chunk],
+                                   embeddings=[[0.0]] * len(chunk))
+
+    def delete_signatures(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.signatures.delete(ids=list(ids))
+
+    def signatures_listed(self) -> bool:
+        """Whether every canonical article's signature is stored (false only for a store
+        written before signatures, until they are added)."""
+        return bool(self.state.get(ids=[_SIGNATURES_LISTED], include=[])["ids"])
+
+    def mark_signatures_listed(self) -> None:
+        self.state.upsert(ids=[_SIGNATURES_LISTED], documents=["1"], embeddings=[[0.0]],
+                          metadatas=[{"kind": "marker"}])
+
+    def iter_signatures(self, page: int = 5000) -> Iterator[tuple[str, str]]:
+        """Every stored signature as ``(article id, encoded signature)``, read in pages."""
+        offset = 0
+        while True:
+            got = self.signatures.get(include=["documents"], limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], (str(d) for d in got["documents"]), strict=True)
+            offset += len(got["ids"])
 
     def mark_complete(self, ids: Sequence[str], complete: bool = True) -> None:
         if not complete:
@@ -260,11 +326,23 @@ class ArticleStore:
         if not self.articles.get(ids=[article_id], include=[])["ids"]:
             raise NotFound(f"no article with id {article_id!r}")
         self.passages.delete(where={"article_id": article_id})
+        self.signatures.delete(ids=[article_id])
         self.articles.delete(ids=[article_id])
         self._mark_pending([article_id], False)
         self._bump()
 
 
+@dataclass
+class StoredArticles:
+    """Articles as an answer reads them: by id, with their sentence vectors and the copies
+    each lists (``qa.index.records.copy_entry``)."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    units: dict[str, StoredUnits] = field(default_factory=dict)
+    copies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
 _PENDING_PREFIX = "pending:"
 _PENDING_LISTED = "pending-listed"
+_SIGNATURES_LISTED = "signatures-listed"
 """Marks a store whose incomplete ids are all listed (stores before the list get one)."""
