@@ -147,6 +147,9 @@ def _print_answer(answer: Answer) -> None:
             meta = ", ".join(x for x in (c.source, c.published_at) if x)
             print(f"[{c.id}] {c.title}" + (f" ({meta})" if meta else ""))
             print(f"    “{c.quote}”")
+            if c.also_published_by:
+                also = ", ".join(o.source or o.url or o.article_id for o in c.also_published_by)
+                print(f"    also published by {also}")
 
 
 def _ask(engine: Any, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qa.engine import QAEngine
@@ -22,7 +23,7 @@ from qa.index.copies import (
 from qa.index.embedding import Embedder
 from qa.sources.articles import make_article
 from qa.types import Article
-from tests.conftest import make_settings
+from tests.conftest import live, make_settings
 
 STORY = [
     "The harbour authority of Port Ellen said on Monday that the north pier will close for "
@@ -293,3 +294,13 @@ def test_the_labelled_pairs_hold_urls_labels_and_reasons_only() -> None:
     assert all(set(r) == {"a", "b", "label", "reason", "drawn"} for r in rows)
     assert all(r["label"] in {"copy", "different"} and r["a"] != r["b"] for r in rows)
     assert len({(r["a"], r["b"]) for r in rows}) == 100
+
+
+def test_the_v1_sources_name_the_other_outlets(engine: QAEngine) -> None:
+    engine.ingest_articles([WIRE, LIBRARY, COPY])
+    with live(engine) as url:
+        body = {"model": "articleqa", "messages": [
+            {"role": "user", "content": "How long could the north pier closure last?"}]}
+        reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
+    text = reply["choices"][0]["message"]["content"]
+    assert "Also published by Island News." in text

@@ -113,7 +113,9 @@ def _sources(answer: Answer) -> str:
     lines = []
     for c in answer.citations:
         meta = ", ".join(x for x in (c.source, c.published_at) if x)
-        lines.append(f"[{c.id}] {c.title}" + (f" ({meta})" if meta else "") + f": “{c.quote}”")
+        also = ", ".join(o.source or o.url or o.article_id for o in c.also_published_by)
+        lines.append(f"[{c.id}] {c.title}" + (f" ({meta})" if meta else "") + f": “{c.quote}”"
+                     + (f" Also published by {also}." if also else ""))
     lines += [f"Not supported by the articles: “{s.text}”" for s in answer.sentences
               if not s.supported]
     if near := answer.closest:

@@ -141,6 +141,8 @@ function renderSources(citations) {
     const chars = Array.from(c.quote);
     const quote = chars.length > 180 ? `${chars.slice(0, 177).join("")}…` : c.quote;
     row.append(el("q", "quote", quote));
+    const copies = (c.also_published_by || []).map((o) => o.source || o.url).filter(Boolean);
+    if (copies.length) row.append(el("span", "also", ` Also published by ${copies.join(", ")}.`));
     list.append(row);
   }
   return list;
