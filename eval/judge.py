@@ -37,7 +37,10 @@ class OfflineJudge:
     def __init__(self, engine: QAEngine, threshold: float | None = None) -> None:
         self.engine = engine
         self.threshold = engine.settings.support_threshold if threshold is None else threshold
-        self.name = f"offline (support score >= {self.threshold:g})"
+        verifier = engine.verifier.name
+        self.name = (f"offline (support score >= {self.threshold:g})" if verifier == "heuristic"
+                     else f"the answerer's check ({verifier}, support score >= "
+                          f"{self.threshold:g})")
         self._seen: dict[tuple[str, str], bool] = {}
 
     def entails(self, claim: str, evidence: str) -> bool:

@@ -1,5 +1,7 @@
 """Vectors pooled from one forward pass against the model run on each text alone."""
 
+from pathlib import Path
+
 import numpy as np
 
 from qa.engine import QAEngine
@@ -8,7 +10,7 @@ from qa.index.embedding import Embedder
 from qa.index.pooling import ArticlePlan, LatePooler, decode_units, encode_units
 from qa.sources.articles import make_article
 from qa.types import Article
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, make_settings
 
 SENTENCES = [
     "The harbour council met on Monday to discuss the new ferry timetable.",
@@ -89,8 +91,10 @@ def test_units_survive_their_compact_encoding(embedder: Embedder) -> None:
 
 
 def test_identical_windows_are_read_once_and_every_copy_gets_its_passages(
-        engine: QAEngine) -> None:
-    """A syndicated story under two URLs: the second copy costs no model time."""
+        tmp_path: Path, embedder: Embedder) -> None:
+    """A syndicated story under two URLs, copies not folded: the second copy costs no
+    model time and still gets passages of its own."""
+    engine = QAEngine(make_settings(tmp_path / "store", fold_copies=False), embedder=embedder)
     first = _article("Harbour", "https://a.example/1")
     copy = _article("Harbour", "https://b.example/2")
     assert first.id != copy.id and engine.embedder.local is not None
@@ -101,11 +105,22 @@ def test_identical_windows_are_read_once_and_every_copy_gets_its_passages(
     assert count >= 2 and pooler.windows_read == count and pooler.windows_reused == count
     assert np.allclose(pooled.passages[:count], pooled.passages[count:])
     report = engine.ingest_articles([first, copy])
-    assert report.passages == 2 * count
+    assert report.passages == 2 * count and not report.copies
     stored = engine.store.passages.get(include=["metadatas"])["metadatas"]
     per_article = sorted(sum(m["article_id"] == a.id for m in stored) for a in (first, copy))
     assert per_article == [count, count]
     assert engine.ask("How much will the repairs to the north pier cost?").citations
+
+
+def test_a_folded_copy_gets_no_passages_of_its_own(engine: QAEngine) -> None:
+    """Copies folded (the default): the copy is recorded against the first, not indexed."""
+    first = _article("Harbour", "https://a.example/1")
+    copy = _article("Harbour", "https://b.example/2")
+    report = engine.ingest_articles([first, copy])
+    assert report.copies == {copy.id: first.id}
+    stored = engine.store.passages.get(include=["metadatas"])["metadatas"]
+    assert report.passages == len(stored) > 0
+    assert {m["article_id"] for m in stored} == {first.id}
 
 
 def test_a_store_without_sentence_vectors_still_answers(engine: QAEngine) -> None:
