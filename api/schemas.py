@@ -76,6 +76,10 @@ class Health(BaseModel):
     verifier: str = Field(description="What checks each answer sentence against its cited "
                           "spans: \"heuristic\" (the rules) or \"heuristic+model\" (the "
                           "rules with the answerer's model asked too).")
+    answerability: Literal["score", "model"] = Field(
+        "score", description="Who decides whether the articles answer a question: \"score\" "
+        "(the best sentence's score) or \"model\" (the local model reading the best "
+        "sentences where the score is unsure).")
     embedder: str
     keyword_index: Literal["ready", "building"] = Field(
         "ready", description="\"building\" while a large store's BM25 index is built after "

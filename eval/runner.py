@@ -65,7 +65,9 @@ class InProcess:
         return {"mode": self.engine.mode, "embedder": self.engine.embedder.identity,
                 "top_k": s.top_k, "answer_threshold": s.answer_threshold,
                 "support_threshold": s.support_threshold, "llm_model": stats["model"],
-                "verifier": stats["verifier"]}
+                "verifier": stats["verifier"],
+                **({"answerability": f"model (P(none) < {s.none_threshold})"}
+                   if self.engine.quoter.judge is not None else {})}
 
     @property
     def variant(self) -> str:

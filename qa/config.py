@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(
         0.42, ge=0, le=1, description="Extractive answers below this score are refused."
     )
+    answerability: Literal["auto", "model", "score"] = Field(
+        "auto", description="Who decides whether the articles answer a question when a local "
+        "model writes: model = the model, asked which of the best sentences gives the answer "
+        "(or none); score = the extractive scorer's best score (QA_ANSWER_THRESHOLD); auto = "
+        "model when the local model judges (catalogue.toml), else score.")
+    none_threshold: float = Field(
+        0.13, ge=0, le=1, description="With QA_ANSWERABILITY=model: a question is refused "
+        "when the model's probability that none of the best sentences answers is at least "
+        "this (calibrated by python -m eval.answerability).")
     support_threshold: float = Field(
         0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."
     )

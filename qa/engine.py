@@ -68,9 +68,11 @@ class QAEngine:
         self.verifier = verifier or build_verifier(settings, self.embedder,
                                                    getattr(self.answerer, "model", None))
         self.checker = CitationChecker(self.verifier, settings.support_threshold)
-        self.quoter = ExtractiveAnswerer(self.embedder, settings.answer_threshold)
+        self.quoter: ExtractiveAnswerer = getattr(self.answerer, "scorer", None) or \
+            ExtractiveAnswerer(self.embedder, settings.answer_threshold)
         """The instant answer: the checked quotes, shown first while a model writes, and
-        kept when the model's answer fails the checks."""
+        kept when the model's answer fails the checks. The model's own scorer when it has
+        one, so the quotes answer exactly when its answerability judge says so."""
         self.reports = OtherReports(self.quoter)
         """Other retrieved reports that give another number for what is asked."""
         self._ingesting = threading.Lock()
@@ -259,6 +261,18 @@ class QAEngine:
                  "article_id": ev.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]
 
+    def answerability(self, question: str) -> tuple[float, float | None]:
+        """What decides whether ``question`` is answered: the extractive scorer's best
+        sentence score and, when a language model judges answerability, its probability
+        that none of the best sentences gives the answer (else ``None``)."""
+        ev, _ = self._gather(question, None, None, None, None)
+        ranked = self.quoter.ranking(ev)
+        best = ranked[0].score if ranked else 0.0
+        judge = self.quoter.judge
+        if judge is None:
+            return best, None
+        return best, judge.none_probability(ev.asked, [s.text for s in ranked]) if ranked else 1.0
+
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""
         return self.verifier.score([(claim, [Quote(evidence)])])[0]
@@ -296,7 +310,9 @@ class QAEngine:
         return {"articles": self.store.count_articles(), "passages": self.store.count_passages(),
                 "mode": self.mode, "model": self.answerer.model_name,
                 "model_runtime": getattr(self.answerer, "model_runtime", None),
-                "verifier": self.verifier.name, "embedder": self.embedder.identity,
+                "verifier": self.verifier.name,
+                "answerability": "score" if self.quoter.judge is None else "model",
+                "embedder": self.embedder.identity,
                 "keyword_index": "ready" if self.retriever.keyword_index_ready else "building"}
 
 

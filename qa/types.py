@@ -225,6 +225,9 @@ class Evidence:
     ranked: list[Any] | None = None
     """The extractive scorer's candidate sentences, best first, once scored (every use of
     one question's evidence reads the same ranking)."""
+    answerable: bool | None = None
+    """A language model's reading of whether the ranking's best sentences answer, once
+    asked (``qa.answer.answerability``): the model's answer and the quotes agree."""
     copies: dict[str, list[AlsoPublished]] = field(default_factory=dict)
     """The copies of each article that lists some (the same story, published elsewhere)."""
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from qa.check.support import SUPPORTED
-from qa.engine import QAEngine
+from qa.engine import MODEL_FAILED, QAEngine
 from qa.errors import UpstreamError
 from qa.index.embedding import Embedder
 from qa.types import Answer
@@ -70,6 +70,18 @@ def test_an_uncited_sentence_is_cited_only_when_a_source_supports_it(
     assert first.supported and SHOOTOUT in answer.citations[0].quote
     assert not second.supported and second.citations == []
     assert answer.answer.endswith("Kosovo's capital hosts a jazz festival.")
+    check_invariants(answer, llm_engine)
+
+
+def test_an_answer_whose_first_sentence_is_made_up_is_not_shown(
+        llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    reply(llm, "NATO sent 5,000 German soldiers to Belgrade after the attack [{s}]. Four "
+          "people died in the shootout [{s}].", s=SHOOTOUT)
+    answer = llm_engine.ask("How many people died in the shootout?")
+    assert "Belgrade" not in answer.answer
+    # the checked quotes stand in, saying why
+    assert not answer.refused and answer.note == MODEL_FAILED
+    assert SHOOTOUT in answer.citations[0].quote
     check_invariants(answer, llm_engine)
 
 

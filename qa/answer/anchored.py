@@ -1,14 +1,16 @@
 """Refusal anchored in the evidence, for a language model that reads the shortlist.
 
 A small model both refuses questions its sources answer and answers from memory questions
-they do not. The extractive scorer's best sentence score is the evidence's own measure of
-answerability (``QA_ANSWER_THRESHOLD`` is calibrated on development sets), so:
+they do not, so whether to answer is not left to its draft:
 
-- below ``floor`` (the threshold less ``MODEL_BAND``) the question is refused without asking
-  the model (nothing in the evidence is close to an answer);
-- between the two, the model decides (a paraphrase the scorer undervalues is answered);
-- at or above the threshold, a model that says the sources do not answer is overruled: the
-  extractive answer (the best sentences, quoted) is given instead.
+- with an answerability judge (``qa.answer.answerability``: the model asked which of the
+  best sentences gives the answer, or none), the question is refused without a draft when
+  the judge finds none, and a draft saying the sources do not answer is overruled by the
+  quotes when it finds one;
+- without one, the extractive scorer's best sentence score decides: below ``floor`` (the
+  threshold less ``MODEL_BAND``) the question is refused without asking the model, between
+  the two the model decides, and at or above the threshold a model that says the sources do
+  not answer is overruled by the quotes (the best sentences).
 """
 
 from __future__ import annotations
@@ -40,12 +42,16 @@ class Anchor:
         self.scorer = scorer
         self.floor = scorer.threshold - band
 
-    def skip_model(self, excerpts: Excerpts) -> bool:
+    def skip_model(self, excerpts: Excerpts, evidence: Evidence) -> bool:
+        if self.scorer.judge is not None:
+            return not self.scorer.answers(evidence)
         return excerpts.best < self.floor
 
     def settle(self, draft: Draft, evidence: Evidence, excerpts: Excerpts) -> Draft:
         """The model's draft, or the quotes when it refuses what the evidence answers."""
-        if excerpts.best >= self.scorer.threshold and says_unanswered(draft):
+        answers = (self.scorer.answers(evidence) if self.scorer.judge is not None
+                   else excerpts.best >= self.scorer.threshold)
+        if answers and says_unanswered(draft):
             quotes = self.scorer.draft(evidence)
             quotes.usage = draft.usage
             return quotes

@@ -62,6 +62,7 @@ def _llm(settings: Settings, embedder: Embedder) -> Answerer:
 
 
 def _local(settings: Settings, embedder: Embedder) -> Answerer:
+    from qa.answer.answerability import AnswerabilityJudge
     from qa.answer.extractive import ExtractiveAnswerer
     from qa.answer.llm import LLMAnswerer
     from qa.answer.local_chat import LocalChat
@@ -72,8 +73,12 @@ def _local(settings: Settings, embedder: Embedder) -> Answerer:
         raise InvalidInput(f"QA_ANSWERER=local but no local model is installed in "
                            f"{settings.models_dir}: run `articleqa model install` (or set "
                            f"QA_LLM_MODEL_PATH to a GGUF file)")
-    scorer = ExtractiveAnswerer(embedder, settings.answer_threshold)
-    return LLMAnswerer(LocalChat(model, settings), Shortlister(scorer, settings.llm_evidence_chars),
+    chat = LocalChat(model, settings)
+    judging = settings.answerability == "model" or (settings.answerability == "auto"
+                                                     and chat.judges)
+    judge = AnswerabilityJudge(chat, settings.none_threshold) if judging else None
+    scorer = ExtractiveAnswerer(embedder, settings.answer_threshold, judge)
+    return LLMAnswerer(chat, Shortlister(scorer, settings.llm_evidence_chars),
                        prompts=("answer_small", "question_small"))
 
 

@@ -40,6 +40,11 @@ class ChatModel(Protocol):
         none)."""
         ...
 
+    def first_token(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
+        """The model's first token of its reply to ``prompt``: its alternatives as
+        ``(token, logprob)`` (none when a server gives none), and the reply's text."""
+        ...
+
 
 def yes_probability_of(alternatives: list[tuple[str, float]], reply: str) -> float:
     """P("yes") / (P("yes") + P("no")) over a first token's alternatives (``(token,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.answerability import AnswerabilityJudge
 from qa.index.embedding import Embedder
 from qa.text.cues import ABOUT_POST, CAPITALISED, DATE, FULL_NAME, PLACE, PRONOUN_START, UNKNOWN
 from qa.text.names import alias_stems, capitalised_names, missing_from, names_in
@@ -135,9 +136,12 @@ class ExtractiveAnswerer:
     mode = "extractive"
     model_name: str | None = None
 
-    def __init__(self, embedder: Embedder, threshold: float = ANSWER_THRESHOLD) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = ANSWER_THRESHOLD,
+                 judge: AnswerabilityJudge | None = None) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.judge = judge
+        """Given, a language model decides whether the best sentences answer (``answers``)."""
 
     def score(self, question: str, hits: list[Hit], articles: dict[str, Article],
               query_vec: np.ndarray, lexicon: Lexicon = NO_LEXICON,
@@ -218,6 +222,22 @@ class ExtractiveAnswerer:
                                          evidence.vector, evidence.lexicon, evidence.units)
         return evidence.ranked
 
+    def answers(self, evidence: Evidence) -> bool:
+        """Whether the evidence answers its question: the judge's reading of the best
+        sentences when there is a judge (decided once per evidence; it asks its model only
+        where the score is unsure), else the best score against the threshold. Nothing to
+        quote (no sentence, or the question's names in none of the retrieved articles)
+        never answers."""
+        ranked = self.ranking(evidence)
+        if not ranked:
+            return False
+        if self.judge is None:
+            return ranked[0].score >= self.threshold
+        if evidence.answerable is None:
+            evidence.answerable = self.judge.answers(evidence.asked, [s.text for s in ranked],
+                                                     ranked[0].score)
+        return evidence.answerable
+
     @staticmethod
     def _missing_names(question: str, hits: list[Hit], articles: dict[str, Article],
                        lexicon: Lexicon) -> float:
@@ -241,7 +261,7 @@ class ExtractiveAnswerer:
         """Quoted sentences, each with the number of its source; empty when it must refuse.
         Structured, not text with markers, so a "[2]" inside a quote is never read as one."""
         ranked = self.ranking(evidence)
-        if not ranked or ranked[0].score < self.threshold:
+        if not self.answers(evidence):
             return self.refusal(ranked)
         chosen = [ranked[0]]
         for other in ranked[1:]:

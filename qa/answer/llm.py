@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from qa.answer.anchored import Anchor, about_the_sources
 from qa.answer.chat import ChatModel
+from qa.answer.extractive import ExtractiveAnswerer
 from qa.answer.markers import parse_draft
 from qa.answer.shortlist import Excerpts, Shortlister
 from qa.errors import MalformedReply
@@ -74,6 +75,11 @@ class LLMAnswerer:
         return self.model.name
 
     @property
+    def scorer(self) -> ExtractiveAnswerer | None:
+        """The extractive scorer the shortlist is drawn with (and its answerability judge)."""
+        return self.shortlist.scorer if self.shortlist else None
+
+    @property
     def model_runtime(self) -> str:
         """``local`` (run in this process) or ``remote`` (a server)."""
         return str(getattr(self.model, "runtime", "remote"))
@@ -104,14 +110,14 @@ class LLMAnswerer:
 
     def draft(self, evidence: Evidence) -> Draft:
         messages, excerpts = self._messages(evidence)
-        if excerpts and self._refused_unasked(excerpts):
+        if excerpts and self._refused_unasked(excerpts, evidence):
             return excerpts.refusal
         reply = self.model.chat(messages)
         return self._settled(parse_draft(reply, reply.usage), evidence, excerpts)
 
-    def _refused_unasked(self, excerpts: Excerpts | None) -> bool:
+    def _refused_unasked(self, excerpts: Excerpts | None, evidence: Evidence) -> bool:
         """Nothing in the evidence comes near an answer: refuse without asking the model."""
-        return bool(self.anchor and excerpts and self.anchor.skip_model(excerpts))
+        return bool(self.anchor and excerpts and self.anchor.skip_model(excerpts, evidence))
 
     def _settled(self, draft: Draft, evidence: Evidence, excerpts: Excerpts | None) -> Draft:
         draft = _renumbered(draft, excerpts)
@@ -124,7 +130,7 @@ class LLMAnswerer:
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
         messages, excerpts = self._messages(evidence)
-        if excerpts and self._refused_unasked(excerpts):
+        if excerpts and self._refused_unasked(excerpts, evidence):
             yield excerpts.refusal
             return
         parts = []

@@ -142,6 +142,9 @@ class LocalChat:
             yield from self._generate(messages, max_tokens or self.max_tokens)
 
     def yes_probability(self, prompt: str) -> float:
+        return yes_probability_of(*self.first_token(prompt))
+
+    def first_token(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
         """One token, read for its probabilities (in turn with the answers)."""
         with self._turn():
             try:
@@ -159,7 +162,7 @@ class LocalChat:
             alternatives = [(t["token"], float(t["logprob"])) for t in tops]
         except (KeyError, IndexError, TypeError):
             alternatives = []
-        return yes_probability_of(alternatives, str(choice.get("message", {}).get("content", "")))
+        return alternatives, str(choice.get("message", {}).get("content", ""))
 
     @contextmanager
     def _turn(self) -> Iterator[None]:

@@ -59,8 +59,11 @@ class OpenAIChat:
         return Reply.of(text, _usage(reply, reply.choices[0].finish_reason))
 
     def yes_probability(self, prompt: str) -> float:
+        return yes_probability_of(*self.first_token(prompt))
+
+    def first_token(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
         """One token with its alternatives' log-probabilities (OpenAI, vLLM, llama.cpp and
-        Ollama send them); from the reply's text when the server sends none."""
+        Ollama send them; none when the server sends none), and the reply's text."""
         reply = self._call([{"role": "user", "content": prompt}], stream=False, max_tokens=1,
                            logprobs=True)
         try:
@@ -73,7 +76,7 @@ class OpenAIChat:
                             or [(first.token, float(first.logprob))])
         except (AttributeError, IndexError, TypeError, ValueError):
             alternatives = []
-        return yes_probability_of(alternatives, str(choice.message.content or ""))
+        return alternatives, str(choice.message.content or "")
 
     def stream(self, messages: list[dict[str, str]],
                max_tokens: int | None = None) -> Iterator[str | Usage]:

@@ -4,8 +4,9 @@ Each ``[n]`` names the n-th numbered source (a retrieved passage). Each answer s
 markers are mapped to the sentence (or two adjacent sentences) of the cited passage that
 best supports it; that span is the citation's quote. A sentence is supported when its cited
 spans together support it; an unknown number is dropped; a sentence without markers gets
-the best span of any source only when that span supports it. An answer left with no
-supported sentence becomes a refusal.
+the best span of any source only when that span supports it. An answer whose first
+sentence (what it answers) is unsupported becomes a refusal: the supported sentences after
+it would only lend their citations to a claim the articles do not make.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class CitationChecker:
             shown = _LEFTOVER.sub(r"(\1)", sentence.text)
             sentences.append(AnswerSentence(text=shown, citations=list(dict.fromkeys(ids)),
                                             supported=bool(chosen), support=support))
-        if not any(s.supported for s in sentences):
+        if not sentences[0].supported:  # its answer is not the articles': nothing to show
             return Checked(REFUSAL, True, closest=self._closest(draft, hits, articles))
         return Checked(" ".join(render_pieces(sentences)), False, list(citations.values()),
                        sentences)
