@@ -92,6 +92,10 @@ def test_reported_clauses_are_not_plain_statements() -> None:
     assert plain_statements("Four people died, police said.") == "police said"
     kept = plain_statements("The firm, claiming it beats GPT-4 in tests, shipped it.")
     assert "beats" not in kept and "shipped it" in kept
+    # a "that" clause is reported to its end, past the commas inside it
+    kept = plain_statements("Kurti welcomed it, claiming that Serbia, with the help of ally "
+                            "Russia, is trying to destabilize the area.")
+    assert "Kurti welcomed it" in kept and "Russia" not in kept and "destabilize" not in kept
 
 
 @pytest.mark.parametrize(("asked", "held"), [

@@ -16,6 +16,9 @@ DETERMINERS = word_set("determiners")
 _REPORTED = "|".join(sorted(REPORTING, key=len, reverse=True))
 _VERB = re.compile(rf"\b(?:{_REPORTED})\b", re.I)
 _CLAUSE_END = re.compile(r"[,.;:]")
+_THAT_CLAUSE_END = re.compile(r"[.;]")
+"""A "that" clause ("claiming that Serbia, with Russia's help, is …") runs past commas."""
+_THAT = re.compile(r"\s+that\b", re.I)
 _TRAILING_SPEAKER = re.compile(
     rf"^(?P<said>.+),\s*(?P<who>[^,]{{0,80}}?\b(?:{_REPORTED})\b[^,]{{0,60}})$", re.I | re.S)
 _ATTRIBUTION = re.compile(
@@ -46,7 +49,8 @@ def _without_reports(sentence: str) -> str:
     for verb in _reporting_verbs(sentence):
         if verb.start() < pos:
             continue
-        end = _CLAUSE_END.search(sentence, verb.end())
+        ends = _THAT_CLAUSE_END if _THAT.match(sentence, verb.end()) else _CLAUSE_END
+        end = ends.search(sentence, verb.end())
         kept.append(sentence[pos:verb.start()])
         pos = end.start() if end else len(sentence)
     return " ".join([*kept, sentence[pos:]])
@@ -54,7 +58,8 @@ def _without_reports(sentence: str) -> str:
 
 def plain_statements(text: str) -> str:
     """``text`` without what it only reports: a sentence ending ", officials said." is all
-    reported; after "claiming", "alleged", "said that" … the clause up to the next comma is."""
+    reported; after "claiming", "alleged" … the clause up to the next comma is, and after
+    "claiming that", "said that" … the rest of the sentence."""
     kept = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
         trailing = _TRAILING_SPEAKER.match(sentence.rstrip(" .!?\"”’'"))
