@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.extractive import _answer_kind
-from qa.check.support import CAPS
+from qa.check.support import CAPS, post_stated_as_fact
 from qa.text.contrast import contradicting_words, has_negation
 from qa.text.names import missing_from, names_in
 from qa.text.numbers import numbers
@@ -35,6 +35,16 @@ def test_each_cap_applies_to_its_case_and_not_to_a_plain_match(cap: str, claim: 
     assert rule.applies(claim, strip_attribution(claim), evidence)
     plain = "Police said four people died in the shootout in Zvecan on Sunday."
     assert not rule.applies(plain, strip_attribution(plain), EVIDENCE)
+
+
+def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> None:
+    # "Serbia is preparing to retake Kosovo [1][2]": the post's claim, cited beside a
+    # sentence of the article's own, is still only the post's
+    assert post_stated_as_fact("Serbia is preparing to retake Kosovo.", ["@CaptCoronado", ""])
+    assert post_stated_as_fact("Serbia is preparing to retake Kosovo.", ["@CaptCoronado"])
+    assert not post_stated_as_fact("According to a post by @CaptCoronado, Serbia is preparing "
+                                   "to retake Kosovo.", ["@CaptCoronado", ""])
+    assert not post_stated_as_fact("Four people died in the shootout.", ["", ""])
 
 
 @pytest.mark.parametrize(("question", "kind"), [

@@ -78,9 +78,11 @@ say whose post ("According to a post by …"): the post's words are its author's
 
 
 def post_stated_as_fact(claim: str, bylines: Sequence[str]) -> bool:
-    """Every span of the evidence sits in a post (has a byline) and the claim names no one
-    as saying it."""
-    return bool(bylines) and all(bylines) and strip_attribution(claim) == claim
+    """Some span of the evidence sits in a post (has a byline) and the claim names no one as
+    saying it: the post's words may be what the claim states, and the article's own spans
+    beside it do not make them fact (a claim those spans support alone is scored on them
+    alone by the citation check)."""
+    return any(bylines) and strip_attribution(claim) == claim
 
 
 def caps_against(claim: str, evidence: str) -> list[Cap]:
