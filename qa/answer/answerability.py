@@ -7,7 +7,7 @@ instead which of the scorer's best sentences (numbered) gives the answer, or 0 w
 does, the model reads the question against each sentence: its probability of "0" among the
 digits of its first token is P(none), one call of one token (about 2.5 s on two cores). At
 or above ``REFUSE_FROM`` the question is refused. The model is asked only where the score is
-unsure (``ASK_BETWEEN``): above it no unanswerable question of the development sets scored,
+unsure (``ASK_BETWEEN``): above it no unanswerable question of the evaluation sets scored,
 below it the model found an answer to none that the articles answer.
 
 Measured with the local 1.5B model (``python -m eval.answerability``, README "Who decides to
