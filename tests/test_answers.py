@@ -200,3 +200,23 @@ def test_earlier_turns_of_a_chat_are_validated(seeded: QAEngine) -> None:
     with pytest.raises(InvalidInput, match="message 2 is longer than 20000 characters"):
         seeded.chat([{"role": "user", "content": "Who died?"},
                      {"role": "assistant", "content": "x" * 20001}, follow_up])
+
+
+def test_a_quote_that_opens_with_a_pronoun_comes_with_the_sentence_naming_it(
+        engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(
+        title="Dunford library opens",
+        text="The mayor of Dunford, Alice Brant, opened the new public library on Friday. It "
+             "holds 40,000 books and a collection of local maps. Parking nearby is limited.")])
+    answer = engine.ask("How many books does the new Dunford library hold?")
+    assert not answer.refused
+    first, second = answer.sentences[:2]
+    assert "Alice Brant" in first.text and second.text.startswith("It holds 40,000 books")
+    assert first.supported and second.supported and first.citations != second.citations
+    check_invariants(answer, engine)
+
+
+def test_a_quote_that_names_its_subject_comes_alone(seeded: QAEngine) -> None:
+    answer = seeded.ask("In what year did Kosovo declare independence from Serbia?")
+    assert [s.text for s in answer.sentences][0].startswith("The incident marked")
+    assert len(answer.sentences) == 1  # "The incident" is no pronoun: nothing added

@@ -273,7 +273,7 @@ class ExtractiveAnswerer:
                     _near_duplicate(other.text, c.text) for c in chosen):
                 continue
             chosen.append(other)
-        return Draft(DraftSentence(_attributed(s), [s.number]) for s in chosen)
+        return Draft(_introduced(chosen, evidence))
 
     @staticmethod
     def refusal(ranked: list[Scored]) -> Draft:
@@ -297,6 +297,27 @@ class ExtractiveAnswerer:
         """A follow-up ("what did he say?") joined with the previous question."""
         previous = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
         return f"{previous} {question}" if previous and _FOLLOW_UP.search(question) else question
+
+
+def _introduced(chosen: list[Scored], evidence: Evidence) -> list[DraftSentence]:
+    """The chosen sentences, each that opens with a pronoun or a bare role ("He said …",
+    "It holds 40,000 books.", "The minister …") after the sentence before it in its passage,
+    which names whom or what it is about (quoted too, once)."""
+    out: list[DraftSentence] = []
+    shown = {(s.number, s.start) for s in chosen}
+    for scored in chosen:
+        if PRONOUN_START.match(scored.text) and not scored.in_post:
+            hit = evidence.hits[scored.number - 1]
+            text = evidence.articles[hit.article_id].text
+            spans = sentence_spans(text, hit.start, hit.end)
+            before = [span for span in spans if span[1] <= scored.start][-1:]
+            if before and (scored.number, before[0][0]) not in shown:
+                sentence = text[before[0][0]:before[0][1]]
+                if len(words(sentence)) >= 4 and not BYLINE.match(sentence):
+                    shown.add((scored.number, before[0][0]))
+                    out.append(DraftSentence(sentence, [scored.number]))
+        out.append(DraftSentence(_attributed(scored), [scored.number]))
+    return out
 
 
 def _near_duplicate(a: str, b: str) -> bool:
