@@ -218,5 +218,5 @@ def test_a_quote_that_opens_with_a_pronoun_comes_with_the_sentence_naming_it(
 
 def test_a_quote_that_names_its_subject_comes_alone(seeded: QAEngine) -> None:
     answer = seeded.ask("In what year did Kosovo declare independence from Serbia?")
-    assert [s.text for s in answer.sentences][0].startswith("The incident marked")
+    assert answer.sentences[0].text.startswith("The incident marked")
     assert len(answer.sentences) == 1  # "The incident" is no pronoun: nothing added
