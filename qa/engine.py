@@ -271,7 +271,7 @@ class QAEngine:
         judge = self.quoter.judge
         if judge is None:
             return best, None
-        return best, judge.none_probability(ev.asked, [s.text for s in ranked]) if ranked else 1.0
+        return best, judge.none_probability(ev.asked, [s.text for s in ranked])
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""

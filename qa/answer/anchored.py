@@ -49,9 +49,7 @@ class Anchor:
 
     def settle(self, draft: Draft, evidence: Evidence, excerpts: Excerpts) -> Draft:
         """The model's draft, or the quotes when it refuses what the evidence answers."""
-        answers = (self.scorer.answers(evidence) if self.scorer.judge is not None
-                   else excerpts.best >= self.scorer.threshold)
-        if answers and says_unanswered(draft):
+        if self.scorer.answers(evidence) and says_unanswered(draft):
             quotes = self.scorer.draft(evidence)
             quotes.usage = draft.usage
             return quotes
