@@ -46,14 +46,15 @@ def balanced_accuracy(scores: Sequence[float], positive: Sequence[bool], thresho
 def best_scores(engine: QAEngine, rows: Sequence[dict[str, object]]) -> tuple[list[float],
                                                                               list[bool]]:
     """Best score per question, and whether it should be answered: only when the question
-    is answerable and the best sentence holds a gold answer (a wrong quote is no success)."""
+    is answerable and the first sentence quoted holds a gold answer (a wrong quote is no
+    success)."""
     scores, positive = [], []
     for row in rows:
         ranked = engine.explain(str(row["question"]))
         best = ranked[0] if ranked else None
         gold = [str(g).lower() for g in row.get("gold", [])]  # type: ignore[attr-defined]
         right = best is not None and any(g in str(best["text"]).lower() for g in gold)
-        scores.append(float(best["score"]) if best else 0.0)
+        scores.append(max(float(s["score"]) for s in ranked) if ranked else 0.0)
         positive.append(bool(row["answerable"]) and right)
     return scores, positive
 

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(
         0.42, ge=0, le=1, description="Extractive answers below this score are refused."
     )
+    retrieval_prior: float = Field(
+        0.2, ge=0, le=1, description="Extractive quotes are ranked by their score plus this "
+        "over their passage's retrieval rank (1, 1/2, 1/3, ...); whether to answer rests on "
+        "the score alone.")
     answerability: Literal["auto", "model", "score"] = Field(
         "auto", description="Who decides whether the articles answer a question when a local "
         "model writes: model = the model, asked which of the best sentences gives the answer "

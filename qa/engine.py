@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from qa.answer.answerer import Answerer, build_answerer
-from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.extractive import ExtractiveAnswerer, best_score
 from qa.answer.reports import OtherReports, differs
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.dating import when
@@ -69,7 +69,8 @@ class QAEngine:
                                                    getattr(self.answerer, "model", None))
         self.checker = CitationChecker(self.verifier, settings.support_threshold)
         self.quoter: ExtractiveAnswerer = getattr(self.answerer, "scorer", None) or \
-            ExtractiveAnswerer(self.embedder, settings.answer_threshold)
+            ExtractiveAnswerer(self.embedder, settings.answer_threshold,
+                               prior=settings.retrieval_prior)
         """The instant answer: the checked quotes, shown first while a model writes, and
         kept when the model's answer fails the checks. The model's own scorer when it has
         one, so the quotes answer exactly when its answerability judge says so."""
@@ -257,7 +258,8 @@ class QAEngine:
         their scores: what it would quote, and why it refuses."""
         ev, _ = self._gather(question, None, top_k, None, None)
         ranked = self.quoter.score(ev.search, ev.hits, ev.articles, ev.vector, ev.lexicon, ev.units)
-        return [{"score": round(s.score, 4), "source": s.number, "text": s.text,
+        return [{"score": round(s.score, 4), "order": round(s.order, 4), "source": s.number,
+                 "text": s.text,
                  "article_id": ev.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]
 
@@ -267,7 +269,7 @@ class QAEngine:
         that none of the best sentences gives the answer (else ``None``)."""
         ev, _ = self._gather(question, None, None, None, None)
         ranked = self.quoter.ranking(ev)
-        best = ranked[0].score if ranked else 0.0
+        best = best_score(ranked)
         judge = self.quoter.judge
         if judge is None:
             return best, None

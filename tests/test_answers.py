@@ -220,3 +220,79 @@ def test_a_quote_that_names_its_subject_comes_alone(seeded: QAEngine) -> None:
     answer = seeded.ask("In what year did Kosovo declare independence from Serbia?")
     assert answer.sentences[0].text.startswith("The incident marked")
     assert len(answer.sentences) == 1  # "The incident" is no pronoun: nothing added
+
+
+def test_a_question_the_article_asks_is_never_the_answer(engine: QAEngine) -> None:
+    # quiz pages and explainers repeat the reader's question word for word: the sentence
+    # that matches it best answers nothing
+    engine.ingest_articles([make_article(
+        title="Death penalty", url="https://news.example/ghana",
+        text="Which country is set to become the 29th African nation to abolish the death "
+             "penalty? Lawmakers voted on Tuesday. Ghana has now become the 29th country in "
+             "Africa to abolish the death penalty, according to the Death Penalty Project.")])
+    answer = engine.ask("Which country is set to become the 29th African nation to abolish "
+                        "the death penalty?")
+    assert not answer.refused
+    assert answer.citations[0].quote.startswith("Ghana has now become")
+    assert all(not c.quote.endswith("?") for c in answer.citations)
+    ranked = engine.explain("Which country is set to become the 29th African nation to "
+                            "abolish the death penalty?")
+    asking = next(r for r in ranked if r["text"].endswith("?"))
+    assert asking["score"] < 0  # it cannot decide that the question is answered either
+    check_invariants(answer, engine)
+
+
+def test_quotes_rank_by_score_and_retrieval_rank_and_the_best_score_decides(
+        seeded: QAEngine) -> None:
+    from qa.answer.extractive import RETRIEVAL_PRIOR
+
+    question = "What did the UK Ministry of Defence confirm?"
+    ranked = seeded.explain(question)  # one article: no other article agrees with a quote
+    orders = [r["order"] for r in ranked]
+    assert orders == sorted(orders, reverse=True)
+    assert all(abs(r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"]) < 1e-3
+               for r in ranked)
+    answer = seeded.ask(question)
+    assert answer.citations[0].quote in ranked[0]["text"]
+    best, _ = seeded.answerability(question)
+    assert best == pytest.approx(max(r["score"] for r in ranked), abs=1e-3)
+
+
+def test_a_quote_naming_what_other_articles_name_too_ranks_higher(engine: QAEngine) -> None:
+    from qa.answer.extractive import AGREEING, AGREEMENT, RETRIEVAL_PRIOR
+
+    engine.ingest_articles([
+        make_article(title="Job cuts", url="https://news.example/a",
+                     text="Facebook owner Meta announced 11,000 job cuts last year. "
+                          "Microsoft announced 10,000 job cuts on Wednesday."),
+        make_article(title="Microsoft", url="https://news.example/b",
+                     text="Microsoft will lay off 10,000 employees, its chief executive said."),
+        make_article(title="Layoffs", url="https://news.example/c",
+                     text="Technology companies have cut jobs as sales slowed, and Microsoft "
+                          "is the latest of them."),
+    ])
+    ranked = engine.explain("Which tech company announced 10,000 job cuts this week?")
+    bonus = {r["text"]: r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"] for r in ranked}
+    # "Microsoft" is named by the two other articles; "Meta" by none
+    assert bonus["Microsoft announced 10,000 job cuts on Wednesday."] == pytest.approx(
+        AGREEMENT * 2 / AGREEING, abs=1e-3)
+    assert bonus["Facebook owner Meta announced 11,000 job cuts last year."] == pytest.approx(
+        0, abs=1e-3)
+    answer = engine.ask("Which tech company announced 10,000 job cuts this week?")
+    assert "Microsoft" in answer.citations[0].quote
+
+
+def test_a_count_other_articles_give_too_ranks_higher(engine: QAEngine) -> None:
+    from qa.answer.extractive import AGREEING, AGREEMENT, RETRIEVAL_PRIOR
+
+    engine.ingest_articles([
+        make_article(title="Cuts", url="https://news.example/a",
+                     text="Microsoft will cut 10,000 jobs, the company said on Wednesday."),
+        make_article(title="Layoffs", url="https://news.example/b",
+                     text="Microsoft is laying off 10,000 people. It hired 40,000 last year."),
+    ])
+    ranked = engine.explain("How many jobs is Microsoft cutting?")
+    bonus = {r["text"]: r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"] for r in ranked}
+    assert bonus["Microsoft is laying off 10,000 people."] == pytest.approx(
+        AGREEMENT / AGREEING, abs=1e-3)
+    assert bonus["It hired 40,000 last year."] == pytest.approx(0, abs=1e-3)

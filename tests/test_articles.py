@@ -38,6 +38,56 @@ def test_markdown_headline_drops_hashes(tmp_path: Path) -> None:
     assert article.title == "Big news" and article.text == "Something happened today."
 
 
+def test_text_header_lines_give_title_date_authors_source_and_url(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Title: Floods hit Riverton\nDate: 6 October 2023\nBy: Jane Doe and John Roe\n"
+        "Source: Riverton Gazette\nURL: https://example.org/floods\n\n"
+        "The floods killed 19 people, according to the final count.\n")
+    [article], failures = _read(tmp_path / "a.txt")
+    assert not failures
+    assert article.title == "Floods hit Riverton"
+    assert article.published_at == date(2023, 10, 6)
+    assert article.authors == ["Jane Doe", "John Roe"]
+    assert article.source == "Riverton Gazette" and article.url == "https://example.org/floods"
+    assert article.text == "The floods killed 19 people, according to the final count."
+
+
+@pytest.mark.parametrize(("header", "field", "value"), [
+    ("Headline: Big news", "title", "Big news"),
+    ("Date: 2023-10-06", "published_at", date(2023, 10, 6)),
+    ("Published: Oct 6, 2023", "published_at", date(2023, 10, 6)),
+    ("Published at: 6 October 2023", "published_at", date(2023, 10, 6)),
+    ("Author: Jane Doe", "authors", ["Jane Doe"]),
+    ("Authors: Jane Doe, John Roe", "authors", ["Jane Doe", "John Roe"]),
+    ("Byline: Jane Doe", "authors", ["Jane Doe"]),
+    ("Publisher: AP", "source", "AP"),
+    ("Link: https://example.org/a", "url", "https://example.org/a"),
+])
+def test_each_text_header_gives_its_field(tmp_path: Path, header: str, field: str,
+                                          value: object) -> None:
+    headline = "" if field == "title" else "Big news\n"  # else the first line after it
+    (tmp_path / "a.txt").write_text(f"{header}\n{headline}Something happened today.\n")
+    [article], _ = _read(tmp_path / "a.txt")
+    assert getattr(article, field) == value
+    assert article.title == "Big news" and article.text == "Something happened today."
+
+
+def test_a_first_line_with_a_colon_that_is_no_header_stays_the_headline(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Update: Serbia prepares\nSomething happened today.\n")
+    [article], _ = _read(tmp_path / "a.txt")
+    assert article.title == "Update: Serbia prepares"
+    assert article.text == "Something happened today."
+
+
+def test_an_unreadable_header_date_fails_that_article_clearly(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Title: X\nDate: someday\n\nBody text here.\n")
+    (tmp_path / "b.txt").write_text("Fine\nBody text here.\n")
+    articles, [failure] = _read(tmp_path)
+    assert [a.title for a in articles] == ["Fine"]
+    assert "Date header" in failure.reason
+
+
 def test_html_reads_title_date_and_text(tmp_path: Path) -> None:
     page = """<html><head><title>Floods hit the valley</title>
     <meta property="article:published_time" content="2023-03-04T10:00:00Z">

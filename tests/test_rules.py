@@ -55,6 +55,14 @@ def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> No
     ("In which country is Zvecan?", "place"), ("Why did NATO act?", "other"),
     ("What is the death toll of the floods?", "number"),
     ("What was the number of people evacuated?", "number"),
+    # the asking word is the one that opens the last sentence, else the last one
+    ("The Chiefs won the Super Bowl this week. Who was named the game's MVP?", "person"),
+    ("The court ruled Warhol infringed a copyright when he made prints of which celebrity?",
+     "other"),
+    ("What did Blinken stress when he talked to Serbia's president?", "other"),
+    ("Nicola Sturgeon resigned after how many years as first minister?", "number"),
+    ("Did NATO have UN approval when it bombed Serbia in 1999?", "other"),
+    ("Who was in charge when the bridge fell?", "person"),
 ])
 def test_answer_kinds(question: str, kind: str) -> None:
     assert _answer_kind(question) == kind

@@ -48,7 +48,8 @@ class Answerer(Protocol):
 def _extractive(settings: Settings, embedder: Embedder) -> Answerer:
     from qa.answer.extractive import ExtractiveAnswerer
 
-    return ExtractiveAnswerer(embedder, settings.answer_threshold)
+    return ExtractiveAnswerer(embedder, settings.answer_threshold,
+                              prior=settings.retrieval_prior)
 
 
 def _llm(settings: Settings, embedder: Embedder) -> Answerer:
@@ -77,7 +78,8 @@ def _local(settings: Settings, embedder: Embedder) -> Answerer:
     judging = settings.answerability == "model" or (settings.answerability == "auto"
                                                      and chat.judges)
     judge = AnswerabilityJudge(chat, settings.none_threshold) if judging else None
-    scorer = ExtractiveAnswerer(embedder, settings.answer_threshold, judge)
+    scorer = ExtractiveAnswerer(embedder, settings.answer_threshold, judge,
+                              prior=settings.retrieval_prior)
     return LLMAnswerer(chat, Shortlister(scorer, settings.llm_evidence_chars),
                        prompts=("answer_small", "question_small"))
 

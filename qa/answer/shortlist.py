@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qa.answer.extractive import ExtractiveAnswerer, Scored
+from qa.answer.extractive import ExtractiveAnswerer, Scored, best_score
 from qa.text.sentences import sentence_spans
 from qa.types import Draft, Evidence, Hit, Span
 
@@ -47,7 +47,7 @@ class Shortlister:
 
     def excerpts(self, evidence: Evidence) -> Excerpts:
         ranked = list(self.scorer.ranking(evidence))
-        best = ranked[0].score if ranked else 0.0
+        best = best_score(ranked)
         refusal = self.scorer.refusal(ranked)
         if not ranked:  # the scorer refuses outright: the model sees the leading passages
             ranked = _in_order(evidence)

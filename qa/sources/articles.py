@@ -1,6 +1,7 @@
 """Reading articles from files, folders and URLs into ``Article`` objects.
 
-Formats: ``.txt``/``.md`` (first line = headline, the rest = text), ``.html``/``.htm``
+Formats: ``.txt``/``.md`` (optional "Title:"/"Date:"/"By:" header lines, else first
+line = headline; the rest = text), ``.html``/``.htm``
 (readable text, title, date and authors from the page), ``.json`` (an object, a list, or
 ``{"articles": [...]}``) and ``.jsonl`` (one object a line), with the fields ``title``,
 ``text``, ``url``, ``source``, ``published_at`` and ``authors``.
@@ -13,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -24,6 +26,7 @@ from qa.sources.fields import clean_text as clean_text
 from qa.sources.fields import make_article as make_article
 from qa.sources.fields import normalise
 from qa.sources.fields import parse_date as parse_date
+from qa.text.wordlists import word_map
 from qa.types import Article
 
 if TYPE_CHECKING:
@@ -35,6 +38,8 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TOO_LARGE = f"larger than the {MAX_FILE_BYTES // 2**20} MB limit"
+TEXT_HEADERS = word_map("text_headers")
+_HEADER = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,20}?)\s*:\s*(\S.*)$")
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,49 @@ def decode_bytes(data: bytes, name: str) -> str:
 
 
 def article_from_plain_text(content: str, origin: str | None = None) -> Article:
-    """First non-empty line is the headline (``#`` marks stripped); the rest is the text."""
-    lines = clean_text(content).split("\n", 1)
-    title = lines[0].lstrip("#").strip()
-    body = lines[1] if len(lines) > 1 else ""
-    return make_article(title=title, text=body, origin=origin)
+    """Header lines first ("Title: …", "Date: 6 October 2023", "By: …", "Source: …",
+    "URL: …"; the names are ``text_headers`` in ``qa/text/wordlists.toml``), if any; then
+    the headline, the first line left unless a header gave it (``#`` marks stripped); the
+    rest is the text."""
+    fields, rest = _headers(clean_text(content))
+    if "title" not in fields:
+        lines = rest.split("\n", 1)
+        fields["title"] = lines[0].lstrip("#").strip()
+        rest = lines[1] if len(lines) > 1 else ""
+    published = fields.pop("published_at", None)
+    return make_article(text=rest.strip(), origin=origin,
+                        published_at=_header_date(published) if published else None, **fields)
+
+
+def _headers(content: str) -> tuple[dict[str, str], str]:
+    """The leading ``Name: value`` lines whose names are known, and the text after them."""
+    fields: dict[str, str] = {}
+    lines = content.split("\n")
+    for number, line in enumerate(lines):
+        match = _HEADER.match(line)
+        field = TEXT_HEADERS.get(" ".join(match[1].lower().split())) if match else None
+        if match is None or field is None or field in fields:
+            return fields, "\n".join(lines[number:])
+        fields[field] = match[2].strip()
+    return fields, ""
+
+
+def _header_date(value: str) -> date:
+    """An ISO date, or one written out ("6 October 2023", "Oct 6, 2023") read by dateparser."""
+    try:
+        parsed = parse_date(value)
+    except ArticleParseError:
+        parsed = None
+    if parsed is None:
+        import dateparser
+
+        read: datetime | None = dateparser.parse(value, languages=["en"],
+                                settings={"REQUIRE_PARTS": ["day", "month", "year"]})
+        if read is None:
+            raise ArticleParseError(f"unreadable date {value!r} in the Date header (use "
+                                    "YYYY-MM-DD or a day, month and year)")
+        parsed = read.date()
+    return parsed
 
 
 def article_from_html(content: str | bytes, url: str | None = None,
