@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from qa.answer.answerer import Answerer, build_answerer
-from qa.answer.extractive import ExtractiveAnswerer, best_score
+from qa.answer.extractive import ExtractiveAnswerer, best_score, by_score
 from qa.answer.reports import OtherReports, differs
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.dating import when
@@ -273,7 +273,7 @@ class QAEngine:
         judge = self.quoter.judge
         if judge is None:
             return best, None
-        return best, judge.none_probability(ev.asked, [s.text for s in ranked])
+        return best, judge.none_probability(ev.asked, by_score(ranked))
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""

@@ -280,6 +280,8 @@ def test_a_quote_naming_what_other_articles_name_too_ranks_higher(engine: QAEngi
         0, abs=1e-3)
     answer = engine.ask("Which tech company announced 10,000 job cuts this week?")
     assert "Microsoft" in answer.citations[0].quote
+    first = next(r for r in ranked if r["text"] in answer.citations[0].quote)
+    assert first["score"] >= engine.settings.answer_threshold  # the order only picks among them
 
 
 def test_a_count_other_articles_give_too_ranks_higher(engine: QAEngine) -> None:
@@ -296,3 +298,15 @@ def test_a_count_other_articles_give_too_ranks_higher(engine: QAEngine) -> None:
     assert bonus["Microsoft is laying off 10,000 people."] == pytest.approx(
         AGREEMENT / AGREEING, abs=1e-3)
     assert bonus["It hired 40,000 last year."] == pytest.approx(0, abs=1e-3)
+
+
+def test_a_refusal_never_offers_a_question_the_article_asks_as_nearest(
+        engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(
+        title="World Cup", url="https://news.example/cup",
+        text="Which country will host the 2030 World Cup? Officials from six football "
+             "associations met in Zurich on Monday to discuss the tournament.")])
+    answer = engine.ask("Which country will host the 2030 World Cup?")
+    assert answer.refused
+    assert answer.closest is not None
+    assert not answer.closest.quote.rstrip().endswith("?")

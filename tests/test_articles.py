@@ -66,18 +66,26 @@ def test_text_header_lines_give_title_date_authors_source_and_url(tmp_path: Path
 def test_each_text_header_gives_its_field(tmp_path: Path, header: str, field: str,
                                           value: object) -> None:
     headline = "" if field == "title" else "Big news\n"  # else the first line after it
-    (tmp_path / "a.txt").write_text(f"{header}\n{headline}Something happened today.\n")
+    (tmp_path / "a.txt").write_text(f"{header}\n\n{headline}Something happened today.\n")
     [article], _ = _read(tmp_path / "a.txt")
     assert getattr(article, field) == value
     assert article.title == "Big news" and article.text == "Something happened today."
 
 
+@pytest.mark.parametrize("headline", ["Update: Serbia prepares",  # no header name
+                                      "Source: officials say 19 dead"])  # no blank line
 def test_a_first_line_with_a_colon_that_is_no_header_stays_the_headline(
-        tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("Update: Serbia prepares\nSomething happened today.\n")
+        tmp_path: Path, headline: str) -> None:
+    (tmp_path / "a.txt").write_text(f"{headline}\nSomething happened today.\n")
     [article], _ = _read(tmp_path / "a.txt")
-    assert article.title == "Update: Serbia prepares"
+    assert article.title == headline
     assert article.text == "Something happened today."
+
+
+def test_a_url_header_that_is_no_web_address_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Title: X\nURL: example.org/x\n\nSomething happened.\n")
+    [article], failures = _read(tmp_path / "a.txt")
+    assert not failures and article.title == "X" and article.url is None
 
 
 def test_an_unreadable_header_date_fails_that_article_clearly(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ _FOLLOW_UP = re.compile(r"\b(" + "|".join(sorted(word_set("follow_up")) + phrase
 _YEAR = re.compile(r"^(19|20)\d\d$")
 MISSING_NAMES_REFUSE = 0.5
 CLOSEST_FLOOR = 0.3
+"""A refusal offers the nearest sentence when it is at least this near the question."""
 RETRIEVAL_PRIOR = 0.2
 """The default of ``QA_RETRIEVAL_PRIOR``: quotes are ranked by their score plus this over
 their passage's retrieval rank (1 for the best passage, 1/2 for the second, ...), so the
@@ -55,7 +56,6 @@ to answer still rests on the best score alone. Chosen on eight RealTimeQA weeks 
 reported run uses (the third of each month, February to September; 104 answerable
 questions) by re-ranking their scored sentences offline (0.1, 0.2, 0.3; 0.25 and above
 lose a seed dev question), then run: the reference in the answer 0.423 at 0 -> 0.452."""
-"""A refusal offers the nearest sentence when it is at least this near the question."""
 AGREEMENT = 0.2
 AGREEMENT_POOL = 40
 AGREEING = 4
@@ -88,7 +88,6 @@ class Scored:
 _AUXILIARY = (r"is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|"
               r"might|must")
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
-_LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"“‘']?[A-Z])")
 _YES_NO = re.compile(rf"^\W*({_AUXILIARY})\b", re.I)
 
 
@@ -98,7 +97,8 @@ def asked_part(question: str) -> str:
     sentence opening with a verb ("Did NATO …?") asks yes or no; otherwise the last question
     word asks, as in a quiz's "… infringed a copyright when he recreated prints of which
     celebrity?" (that "when" only joins a clause)."""
-    last = _LAST_SENTENCE.split(question.strip())[-1]
+    spans = sentence_spans(question.strip())
+    last = question.strip()[spans[-1][0]:] if spans else question
     found = list(_WH.finditer(last))
     if not found or _YES_NO.match(last):
         return last
@@ -152,7 +152,7 @@ def _fit(kind: str, sentence: str, asked: set[str]) -> float:
     "when" question meets in a sentence with no number or date of its own (``asked`` are the
     question's numbers) no answer at all, unless the sentence says the value is not known."""
     if kind == "number":
-        counts = {n for n in numbers(sentence) if not _YEAR.match(n)} - asked
+        counts = _counts(sentence) - asked
         return 0.05 if counts or UNKNOWN.search(sentence) else NO_ANSWER
     if kind == "date":
         return 0.05 if DATE.search(sentence) or UNKNOWN.search(sentence) else NO_ANSWER
@@ -161,6 +161,11 @@ def _fit(kind: str, sentence: str, asked: set[str]) -> float:
     if kind == "place":
         return 0.05 if PLACE.search(sentence) else -0.1
     return 0.0
+
+
+def _counts(sentence: str) -> set[str]:
+    """The numbers of a sentence that can be counts: not years."""
+    return {n for n in numbers(sentence) if not _YEAR.match(n)}
 
 
 def _coverage(question_terms: list[str], weights: dict[str, float], present: set[str]) -> float:
@@ -286,7 +291,7 @@ class ExtractiveAnswerer:
         if self.judge is None:
             return best_score(ranked) >= self.threshold
         if evidence.answerable is None:
-            evidence.answerable = self.judge.answers(evidence.asked, [s.text for s in ranked],
+            evidence.answerable = self.judge.answers(evidence.asked, by_score(ranked),
                                                      best_score(ranked))
         return evidence.answerable
 
@@ -315,9 +320,13 @@ class ExtractiveAnswerer:
         ranked = self.ranking(evidence)
         if not self.answers(evidence):
             return self.refusal(ranked)
-        chosen = [ranked[0]]
-        for other in ranked[1:]:
-            if len(chosen) >= MAX_SENTENCES or other.order < ranked[0].order - EXTRA_MARGIN:
+        # the first quote scores at least the threshold (or the best score, when a judge
+        # answered below it): the order only picks among the sentences that may answer
+        floor = min(self.threshold, best_score(ranked))
+        eligible = [s for s in ranked if s.score >= floor]
+        chosen = [eligible[0]]
+        for other in eligible[1:]:
+            if len(chosen) >= MAX_SENTENCES or other.order < chosen[0].order - EXTRA_MARGIN:
                 break
             if other.score < self.threshold:
                 continue
@@ -331,7 +340,8 @@ class ExtractiveAnswerer:
     @staticmethod
     def refusal(ranked: list[Scored]) -> Draft:
         """A refusal offering the sentence nearest the question, when one is near enough."""
-        near = max(ranked, key=lambda s: s.related, default=None)
+        near = max((s for s in ranked if not _ASKS.search(s.text)), key=lambda s: s.related,
+                   default=None)
         if near is None or near.related < CLOSEST_FLOOR:
             return Draft()
         return Draft(closest=(near.number, (near.start, near.end)))
@@ -380,7 +390,7 @@ def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: st
     ``AGREEMENT_POOL`` sentences of other articles. News repeats its answer: "Microsoft
     announced 10,000 job cuts" is told by several reports, a related sentence by one."""
     asked = set(terms(question)) | _DATE_NAMES
-    items = [numbers(s.text) - asked_numbers if kind == "number" else names_in(s.text) - asked
+    items = [_counts(s.text) - asked_numbers if kind == "number" else names_in(s.text) - asked
              for s in ranked]
     held: dict[str, set[str]] = {}
     for scored, found in zip(ranked[:AGREEMENT_POOL], items, strict=False):
@@ -389,6 +399,12 @@ def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: st
     for scored, found in zip(ranked, items, strict=True):
         others = max((len(held.get(item, ())) - 1 for item in found), default=0)
         scored.order += AGREEMENT * min(others, AGREEING) / AGREEING
+
+
+def by_score(ranked: list[Scored]) -> list[str]:
+    """The sentences by score alone, best first: what the answerability judge reads (its
+    threshold was calibrated on that order)."""
+    return [s.text for s in sorted(ranked, key=lambda s: s.score, reverse=True)]
 
 
 def best_score(ranked: list[Scored]) -> float:

@@ -48,8 +48,10 @@ class OtherReports:
         others: list[Scored] = []
         seen = set(given)
         for scored in ranked:
-            if scored.score < self.scorer.threshold or len(others) >= MAX_OTHERS:
+            if len(others) >= MAX_OTHERS:
                 break
+            if scored.score < self.scorer.threshold:  # ranked by order, not by score
+                continue
             article = evidence.articles[hits[scored.number - 1].article_id]
             found = values(scored.text, asked)
             if (article.id in cited or not found or found & seen

@@ -53,7 +53,9 @@ class Shortlister:
             ranked = _in_order(evidence)
         chosen: dict[int, set[Span]] = {}
         used = 0
-        for scored in ranked[:CONSIDERED]:
+        # the best-scored sentence first (it decided to answer), then the rest by order
+        first = [max(ranked, key=lambda s: s.score)] if ranked else []
+        for scored in [*first, *(s for s in ranked if s not in first)][:CONSIDERED]:
             have = chosen.get(scored.number, set())
             fresh = [s for s in _with_previous(evidence, scored) if s not in have]
             cost = sum(e - s + 1 for s, e in fresh)

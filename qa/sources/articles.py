@@ -78,7 +78,8 @@ def decode_bytes(data: bytes, name: str) -> str:
 
 def article_from_plain_text(content: str, origin: str | None = None) -> Article:
     """Header lines first ("Title: …", "Date: 6 October 2023", "By: …", "Source: …",
-    "URL: …"; the names are ``text_headers`` in ``qa/text/wordlists.toml``), if any; then
+    "URL: …"; the names are ``text_headers`` in ``qa/text/wordlists.toml``) and a blank
+    line, if any; then
     the headline, the first line left unless a header gave it (``#`` marks stripped); the
     rest is the text."""
     fields, rest = _headers(clean_text(content))
@@ -92,16 +93,22 @@ def article_from_plain_text(content: str, origin: str | None = None) -> Article:
 
 
 def _headers(content: str) -> tuple[dict[str, str], str]:
-    """The leading ``Name: value`` lines whose names are known, and the text after them."""
-    fields: dict[str, str] = {}
+    """The leading ``Name: value`` lines whose names are known, when a blank line ends them
+    (as in an e-mail: so a headline such as "Source: officials say 19 dead" stays one), and
+    the text after them. A ``URL:`` that is not an http(s) address is left out."""
     lines = content.split("\n")
+    fields: dict[str, str] = {}
     for number, line in enumerate(lines):
+        if not line.strip():
+            if fields.get("url") and not re.match(r"^https?://\S+$", fields["url"], re.I):
+                del fields["url"]
+            return fields, "\n".join(lines[number + 1:])
         match = _HEADER.match(line)
         field = TEXT_HEADERS.get(" ".join(match[1].lower().split())) if match else None
         if match is None or field is None or field in fields:
-            return fields, "\n".join(lines[number:])
+            break
         fields[field] = match[2].strip()
-    return fields, ""
+    return {}, content
 
 
 def _header_date(value: str) -> date:
