@@ -5,15 +5,14 @@ folder (``feeds.sqlite3``), so they outlive the process."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from qa.errors import InvalidInput, NotFound
+from qa.sqlite import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -75,31 +74,20 @@ class Feed(BaseModel):
 
 class FeedRegistry:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
+        self._file = SqliteFile(path, _SCHEMA)
+        self._db, self._lock = self._file.db, self._file.lock
         with self._lock:
-            self._db.executescript(_SCHEMA)
             for table, column, kind in _ADDED:
                 if column not in {row[1] for row in self._db.execute(
                         f"PRAGMA table_info({table})")}:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             self._db.execute("UPDATE items SET first_seen = seen_at WHERE first_seen IS NULL")
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._file.transaction()
 
     def close(self) -> None:
-        self._db.close()
+        self._file.close()
 
     def add(self, url: str, interval_minutes: int) -> Feed:
         if interval_minutes < 1:

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import sqlite3
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from qa.errors import NotFound
+from qa.sqlite import SqliteFile
 
 Status = Literal["queued", "running", "done", "failed"]
 KEEP = 200
@@ -55,17 +55,12 @@ class Job(BaseModel):
 
 class JobStore:
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.inputs = data_dir / "jobs"
-        self._db = sqlite3.connect(data_dir / "jobs.sqlite3", check_same_thread=False,
-                                   isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.executescript(_SCHEMA)
+        self._file = SqliteFile(data_dir / "jobs.sqlite3", _SCHEMA)
+        self._db, self._lock = self._file.db, self._file.lock
 
     def close(self) -> None:
-        self._db.close()
+        self._file.close()
 
     def create(self, kind: str, params: dict[str, Any],
                files: list[tuple[str, bytes]] | None = None) -> Job:
