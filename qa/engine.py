@@ -263,6 +263,11 @@ class QAEngine:
                  "article_id": ev.hits[s.number - 1].article_id, "start": s.start,
                  "end": s.end} for s in ranked]
 
+    def evidence(self, question: str, as_of: date | None = None) -> Evidence:
+        """What ``ask`` would answer ``question`` from: the retrieved passages, their
+        articles and the question's time window (the harness replays answerers on it)."""
+        return self._gather(question, None, None, None, None, as_of)[0]
+
     def answerability(self, question: str) -> tuple[float, float | None]:
         """What decides whether ``question`` is answered: the extractive scorer's best
         sentence score and, when a language model judges answerability, its probability

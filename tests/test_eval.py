@@ -299,3 +299,13 @@ def test_the_temporal_set_uses_no_article_published_after_its_day(tmp_path: Path
     assert all(q.as_of for q in gold) and result["questions"] == len(gold)
     assert result["metrics"]["used_after_as_of"] == {"value": 0, "ci": None, "n": len(gold)}
     assert "| used_after_as_of | 0 |" in proc.stdout
+
+
+def test_the_ranking_replay_skips_cleanly_without_the_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eval import ranking
+
+    monkeypatch.setenv("QA_EVAL_DATA", str(tmp_path))
+    ranking.main([])
+    assert capsys.readouterr().out.startswith("skipped: no RealTimeQA weeks")

@@ -52,19 +52,18 @@ RETRIEVAL_PRIOR = 0.2
 """The default of ``QA_RETRIEVAL_PRIOR``: quotes are ranked by their score plus this over
 their passage's retrieval rank (1 for the best passage, 1/2 for the second, ...), so the
 hybrid retrieval, which reads whole passages, breaks near-ties between sentences. Whether
-to answer still rests on the best score alone. Chosen on eight RealTimeQA weeks that no
-reported run uses (the third of each month, February to September; 104 answerable
-questions) by re-ranking their scored sentences offline (0.1, 0.2, 0.3; 0.25 and above
-lose a seed dev question), then run: the reference in the answer 0.423 at 0 -> 0.452."""
+to answer still rests on the best score alone. Chosen with ``AGREEMENT`` on eight
+RealTimeQA weeks that no reported run uses (``python -m eval.ranking``, its output in
+``eval/reports/dev-weeks/ranking.txt``)."""
 AGREEMENT = 0.2
 AGREEMENT_POOL = 40
 AGREEING = 4
 """A quote's ``order`` gains up to ``AGREEMENT`` when what it names beyond the question is
 named by other retrieved articles among the ``AGREEMENT_POOL`` best sentences (in full from
-``AGREEING`` others). Chosen with ``RETRIEVAL_PRIOR`` on the same eight RealTimeQA weeks,
-by re-ranking their scored sentences offline (weights 0.1-0.3, pools 20 and 40, counting
-the article itself or not): the reference in the first quotes 0.404 -> 0.462 of 104, both
-halves of the questions better; the seed sets, one article, unchanged."""
+``AGREEING`` others). ``python -m eval.ranking`` on the eight development weeks (104
+answerable questions): quotes holding the reference 0.375 with neither weight, 0.413 with
+the retrieval prior alone, 0.462 with both at 0.2 (both halves of the questions better; 0.3
+no better); the seed sets, one article, unchanged."""
 NO_ANSWER = -1.0
 """The fit of a sentence that cannot answer the kind of question asked."""
 
@@ -188,10 +187,11 @@ class ExtractiveAnswerer:
 
     def __init__(self, embedder: Embedder, threshold: float = ANSWER_THRESHOLD,
                  judge: AnswerabilityJudge | None = None,
-                 prior: float = RETRIEVAL_PRIOR) -> None:
+                 prior: float = RETRIEVAL_PRIOR, agreement: float = AGREEMENT) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.prior = prior
+        self.agreement = agreement
         self.judge = judge
         """Given, a language model decides whether the best sentences answer (``answers``)."""
 
@@ -269,7 +269,8 @@ class ExtractiveAnswerer:
                 scored.score += NO_ANSWER
             scored.order = scored.score + self.prior / scored.number
         found.sort(key=lambda s: s.order, reverse=True)
-        _agreement(found, [h.article_id for h in hits], question, kind, asked_numbers)
+        _agreement(found, [h.article_id for h in hits], question, kind, asked_numbers,
+                   self.agreement)
         return sorted(found, key=lambda s: s.order, reverse=True)
 
     def ranking(self, evidence: Evidence) -> list[Scored]:
@@ -384,7 +385,7 @@ def _introduced(chosen: list[Scored], evidence: Evidence) -> list[DraftSentence]
 
 
 def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: str,
-               asked_numbers: set[str]) -> None:
+               asked_numbers: set[str], weight: float = AGREEMENT) -> None:
     """Raise the ``order`` of a sentence holding what other retrieved articles say too: a
     name the question does not hold (a number, for "how many") found in the best
     ``AGREEMENT_POOL`` sentences of other articles. News repeats its answer: "Microsoft
@@ -398,7 +399,7 @@ def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: st
             held.setdefault(item, set()).add(sources[scored.number - 1])
     for scored, found in zip(ranked, items, strict=True):
         others = max((len(held.get(item, ())) - 1 for item in found), default=0)
-        scored.order += AGREEMENT * min(others, AGREEING) / AGREEING
+        scored.order += weight * min(others, AGREEING) / AGREEING
 
 
 def by_score(ranked: list[Scored]) -> list[str]:
