@@ -1,6 +1,7 @@
 """Retrieval and extractive answers over the seed article, with the invariants of DESIGN.md."""
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pytest
@@ -259,7 +260,7 @@ def test_quotes_rank_by_score_and_retrieval_rank_and_the_best_score_decides(
 
 
 def test_a_quote_naming_what_other_articles_name_too_ranks_higher(engine: QAEngine) -> None:
-    from qa.answer.extractive import AGREEING, AGREEMENT, RETRIEVAL_PRIOR
+    from qa.answer.extractive import AGREEING, AGREEMENT
 
     engine.ingest_articles([
         make_article(title="Job cuts", url="https://news.example/a",
@@ -272,7 +273,7 @@ def test_a_quote_naming_what_other_articles_name_too_ranks_higher(engine: QAEngi
                           "is the latest of them."),
     ])
     ranked = engine.explain("Which tech company announced 10,000 job cuts this week?")
-    bonus = {r["text"]: r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"] for r in ranked}
+    bonus = _agreement_bonus(ranked)
     # "Microsoft" is named by the two other articles; "Meta" by none
     assert bonus["Microsoft announced 10,000 job cuts on Wednesday."] == pytest.approx(
         AGREEMENT * 2 / AGREEING, abs=1e-3)
@@ -285,7 +286,7 @@ def test_a_quote_naming_what_other_articles_name_too_ranks_higher(engine: QAEngi
 
 
 def test_a_count_other_articles_give_too_ranks_higher(engine: QAEngine) -> None:
-    from qa.answer.extractive import AGREEING, AGREEMENT, RETRIEVAL_PRIOR
+    from qa.answer.extractive import AGREEING, AGREEMENT
 
     engine.ingest_articles([
         make_article(title="Cuts", url="https://news.example/a",
@@ -294,7 +295,7 @@ def test_a_count_other_articles_give_too_ranks_higher(engine: QAEngine) -> None:
                      text="Microsoft is laying off 10,000 people. It hired 40,000 last year."),
     ])
     ranked = engine.explain("How many jobs is Microsoft cutting?")
-    bonus = {r["text"]: r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"] for r in ranked}
+    bonus = _agreement_bonus(ranked)
     assert bonus["Microsoft is laying off 10,000 people."] == pytest.approx(
         AGREEMENT / AGREEING, abs=1e-3)
     assert bonus["It hired 40,000 last year."] == pytest.approx(0, abs=1e-3)
@@ -310,3 +311,10 @@ def test_a_refusal_never_offers_a_question_the_article_asks_as_nearest(
     assert answer.refused
     assert answer.closest is not None
     assert not answer.closest.quote.rstrip().endswith("?")
+
+
+def _agreement_bonus(ranked: list[dict[str, Any]]) -> dict[str, float]:
+    """What each candidate sentence's order holds beyond its score and retrieval rank."""
+    from qa.answer.extractive import RETRIEVAL_PRIOR
+
+    return {r["text"]: r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"] for r in ranked}
