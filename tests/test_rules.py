@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.extractive import _answer_kind
+from qa.answer.kinds import answer_kind
 from qa.check.support import CAPS, post_stated_as_fact
 from qa.text.contrast import contradicting_words, has_negation
 from qa.text.names import missing_from, names_in
@@ -65,7 +65,7 @@ def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> No
     ("Who was in charge when the bridge fell?", "person"),
 ])
 def test_answer_kinds(question: str, kind: str) -> None:
-    assert _answer_kind(question) == kind
+    assert answer_kind(question) == kind
 
 
 @pytest.mark.parametrize(("text", "found"), [
@@ -156,15 +156,15 @@ def test_recency_words_ask_for_the_latest_news(question: str, latest: bool) -> N
 ])
 def test_a_name_question_wants_a_name_it_does_not_hold(question: str, sentence: str,
                                                        novel: bool) -> None:
-    from qa.answer.extractive import ENTITY_QUESTION, _novel_name
+    from qa.answer.kinds import ENTITY_QUESTION, novel_name
 
     assert ENTITY_QUESTION.search(question)
-    assert _novel_name(sentence, question) is novel
+    assert novel_name(sentence, question) is novel
 
 
 @pytest.mark.parametrize("question", ["What did NATO approve?", "Which is larger?",
                                       "What happened in Zvecan?"])
 def test_questions_that_ask_for_no_name(question: str) -> None:
-    from qa.answer.extractive import ENTITY_QUESTION
+    from qa.answer.kinds import ENTITY_QUESTION
 
     assert ENTITY_QUESTION.search(question) is None

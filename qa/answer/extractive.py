@@ -18,8 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer.answerability import AnswerabilityJudge
+from qa.answer.kinds import (
+    ASKS,
+    DATE_NAMES,
+    ENTITY_QUESTION,
+    NAMED,
+    NO_ANSWER,
+    answer_kind,
+    asked_part,
+    counts,
+    fit,
+    novel_name,
+)
 from qa.index.embedding import Embedder
-from qa.text.cues import ABOUT_POST, CAPITALISED, DATE, FULL_NAME, PLACE, PRONOUN_START, UNKNOWN
+from qa.text.cues import ABOUT_POST, CAPITALISED, PRONOUN_START
 from qa.text.names import alias_stems, capitalised_names, missing_from, names_in
 from qa.text.numbers import numbers
 from qa.text.posts import BYLINE, POST_LINK, post_author
@@ -44,7 +56,6 @@ SHORTLIST = 16
 QUESTION_WORDS = frozenset(terms(" ".join(word_set("question_words"))))
 _FOLLOW_UP = re.compile(r"\b(" + "|".join(sorted(word_set("follow_up")) + phrases(
     "follow_up_phrases")) + r")\b", re.I)
-_YEAR = re.compile(r"^(19|20)\d\d$")
 MISSING_NAMES_REFUSE = 0.5
 CLOSEST_FLOOR = 0.3
 """A refusal offers the nearest sentence when it is at least this near the question."""
@@ -64,8 +75,6 @@ named by other retrieved articles among the ``AGREEMENT_POOL`` best sentences (i
 answerable questions): quotes holding the reference 0.375 with neither weight, 0.413 with
 the retrieval prior alone, 0.462 with both at 0.2 (both halves of the questions better; 0.3
 no better); the seed sets, one article, unchanged."""
-NO_ANSWER = -1.0
-"""The fit of a sentence that cannot answer the kind of question asked."""
 
 
 @dataclass
@@ -82,89 +91,6 @@ class Scored:
     """The score without the fit to the kind of answer asked for: how near the question."""
     order: float = 0.0
     """The score with ``RETRIEVAL_PRIOR``: what ranks the quotes."""
-
-
-_AUXILIARY = (r"is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|"
-              r"might|must")
-_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
-_YES_NO = re.compile(rf"^\W*({_AUXILIARY})\b", re.I)
-
-
-def asked_part(question: str) -> str:
-    """The part of a question that asks: from its question word, in its last sentence
-    ("… this week. Who was named MVP?"). A question word that opens the sentence asks; a
-    sentence opening with a verb ("Did NATO …?") asks yes or no; otherwise the last question
-    word asks, as in a quiz's "… infringed a copyright when he recreated prints of which
-    celebrity?" (that "when" only joins a clause)."""
-    spans = sentence_spans(question.strip())
-    last = question.strip()[spans[-1][0]:] if spans else question
-    found = list(_WH.finditer(last))
-    if not found or _YES_NO.match(last):
-        return last
-    if not re.search(r"\w", last[:found[0].start()]):
-        return last[found[0].start():]
-    return last[found[-1].start():]
-
-
-def _answer_kind(question: str) -> str:
-    """What kind of answer the question's asking word wants (``asked_part``)."""
-    q = asked_part(question).lower()
-    if re.match(r"\W*(how (many|much|long|old|far)|what (number|percentage|amount))\b", q) or \
-            re.search(r"\b(death|casualty) toll\b|\bthe number of\b", q):
-        return "number"
-    if re.match(r"\W*(when|what (year|date|day|month|time))\b", q):
-        return "date"
-    if re.match(r"\W*who(m|se)?\b", q):
-        return "person"
-    if re.match(r"\W*where\b", q) or re.search(
-            r"\bin (which|what) (country|city|town|region|state|place)\b", question, re.I):
-        return "place"
-    return "other"
-
-
-ENTITY_QUESTION = re.compile(
-    rf"^\W*(which|what)\b(?!\s+({_AUXILIARY}|happened|happens)\b)|"
-    r"\bwhat (is|was|are|were) the name\b", re.I)
-"""A question asking for a thing by its name: "Which country …?", "What vegetable …?"."""
-NAMED = (0.0, -0.05)
-"""The fit of a sentence to a question asking for a thing by its name (``ENTITY_QUESTION``):
-holding a name the question does not (days and months aside), or none (it only restates the
-question: "Which comedian will host the Oscars?" met by "The Oscars take place on Sunday.").
-Measured on nine consecutive RealTimeQA weeks (112 answerable): the reference in the answer
-44 -> 46; on the default subset (100 answerable, 88 not) reference and refusals unchanged,
-where a bonus for a novel name too (0.05) answered 6 more unanswerable questions for no
-reference gained; seed gold set unchanged."""
-
-
-_ASKS = re.compile(r"\?[\s\"'”’)]*$")
-"""A sentence that ends asking a question."""
-_DATE_NAMES = frozenset(terms(" ".join(word_set("date_words"))))
-
-
-def _novel_name(sentence: str, question: str) -> bool:
-    """The sentence holds a capitalised name that is not one of the question's words."""
-    return bool(names_in(sentence) - set(terms(question)) - _DATE_NAMES)
-
-
-def _fit(kind: str, sentence: str, asked: set[str]) -> float:
-    """A small bonus when the sentence holds the kind of answer asked for; a "how many" or
-    "when" question meets in a sentence with no number or date of its own (``asked`` are the
-    question's numbers) no answer at all, unless the sentence says the value is not known."""
-    if kind == "number":
-        counts = _counts(sentence) - asked
-        return 0.05 if counts or UNKNOWN.search(sentence) else NO_ANSWER
-    if kind == "date":
-        return 0.05 if DATE.search(sentence) or UNKNOWN.search(sentence) else NO_ANSWER
-    if kind == "person":
-        return 0.05 if FULL_NAME.search(sentence) else -0.03
-    if kind == "place":
-        return 0.05 if PLACE.search(sentence) else -0.1
-    return 0.0
-
-
-def _counts(sentence: str) -> set[str]:
-    """The numbers of a sentence that can be counts: not years."""
-    return {n for n in numbers(sentence) if not _YEAR.match(n)}
 
 
 def _coverage(question_terms: list[str], weights: dict[str, float], present: set[str]) -> float:
@@ -208,7 +134,7 @@ class ExtractiveAnswerer:
         missing = self._missing_names(question, hits, articles, lexicon)
         if missing > MISSING_NAMES_REFUSE:
             return []
-        kind = _answer_kind(question)
+        kind = answer_kind(question)
         named = kind == "other" and bool(ENTITY_QUESTION.search(asked_part(question)))
         asked_numbers = numbers(question)
         seen: set[tuple[str, int]] = set()
@@ -262,10 +188,10 @@ class ExtractiveAnswerer:
         for i, scored in enumerate(found):
             scored.related = (0.5 * cosine[i] + 0.5 * lexical[i] - 0.2 * missing
                               + (0.1 if about_post and scored.in_post else 0.0))
-            scored.score = scored.related + _fit(kind, scored.text, asked_numbers)
+            scored.score = scored.related + fit(kind, scored.text, asked_numbers)
             if named:
-                scored.score += NAMED[0] if _novel_name(scored.text, question) else NAMED[1]
-            if _ASKS.search(scored.text):  # a question the article asks answers nothing
+                scored.score += NAMED[0] if novel_name(scored.text, question) else NAMED[1]
+            if ASKS.search(scored.text):  # a question the article asks answers nothing
                 scored.score += NO_ANSWER
             scored.order = scored.score + self.prior / scored.number
         found.sort(key=lambda s: s.order, reverse=True)
@@ -341,7 +267,7 @@ class ExtractiveAnswerer:
     @staticmethod
     def refusal(ranked: list[Scored]) -> Draft:
         """A refusal offering the sentence nearest the question, when one is near enough."""
-        near = max((s for s in ranked if not _ASKS.search(s.text)), key=lambda s: s.related,
+        near = max((s for s in ranked if not ASKS.search(s.text)), key=lambda s: s.related,
                    default=None)
         if near is None or near.related < CLOSEST_FLOOR:
             return Draft()
@@ -390,8 +316,8 @@ def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: st
     name the question does not hold (a number, for "how many") found in the best
     ``AGREEMENT_POOL`` sentences of other articles. News repeats its answer: "Microsoft
     announced 10,000 job cuts" is told by several reports, a related sentence by one."""
-    asked = set(terms(question)) | _DATE_NAMES
-    items = [_counts(s.text) - asked_numbers if kind == "number" else names_in(s.text) - asked
+    asked = set(terms(question)) | DATE_NAMES
+    items = [counts(s.text) - asked_numbers if kind == "number" else names_in(s.text) - asked
              for s in ranked]
     held: dict[str, set[str]] = {}
     for scored, found in zip(ranked[:AGREEMENT_POOL], items, strict=False):

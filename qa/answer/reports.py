@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from qa.answer.extractive import ExtractiveAnswerer, Scored, _answer_kind, _attributed
+from qa.answer.extractive import ExtractiveAnswerer, Scored, _attributed
+from qa.answer.kinds import answer_kind
 from qa.text.numbers import numbers
 from qa.types import AnswerSentence, Citation, Draft, DraftSentence, Evidence
 
 KINDS = frozenset({"number"})
-"""The kinds of question (``extractive._answer_kind``) whose reports are compared."""
+"""The kinds of question (``kinds.answer_kind``) whose reports are compared."""
 MAX_OTHERS = 2
 
 
@@ -36,7 +37,7 @@ class OtherReports:
     def extend(self, draft: Draft, evidence: Evidence) -> Draft:
         """``draft`` with the differing reports quoted after it (an extractive draft: all
         its quotes newest first); the same draft when no other report differs."""
-        if not draft or _answer_kind(evidence.search) not in KINDS:
+        if not draft or answer_kind(evidence.search) not in KINDS:
             return draft
         asked = numbers(evidence.search)
         given = values(" ".join(s.text for s in draft), asked)
@@ -94,7 +95,7 @@ def differs(question: str, sentences: list[AnswerSentence],
     """"Reports differ: 31 (Outlet, 12 October 2023) [2], the latest; 12 (2 October 2023)
     [1]." for the shown sentences' numbers by the date of the report they cite, when the
     question asks for a number and they differ."""
-    if _answer_kind(question) not in KINDS:
+    if answer_kind(question) not in KINDS:
         return None
     asked = numbers(question)
     by_id = {c.id: c for c in citations}
