@@ -20,7 +20,6 @@ import numpy as np
 from qa.answer.answerability import AnswerabilityJudge
 from qa.answer.kinds import (
     ASKS,
-    DATE_NAMES,
     ENTITY_QUESTION,
     NAMED,
     NO_ANSWER,
@@ -29,10 +28,11 @@ from qa.answer.kinds import (
     counts,
     fit,
     novel_name,
+    novel_names,
 )
 from qa.index.embedding import Embedder
 from qa.text.cues import ABOUT_POST, CAPITALISED, PRONOUN_START
-from qa.text.names import alias_stems, capitalised_names, missing_from, names_in
+from qa.text.names import alias_stems, capitalised_names, missing_from
 from qa.text.numbers import numbers
 from qa.text.posts import BYLINE, POST_LINK, post_author
 from qa.text.sentences import sentence_spans
@@ -90,7 +90,7 @@ class Scored:
     related: float = 0.0
     """The score without the fit to the kind of answer asked for: how near the question."""
     order: float = 0.0
-    """The score with ``RETRIEVAL_PRIOR``: what ranks the quotes."""
+    """The score with the retrieval prior and the agreement bonus: what ranks the quotes."""
 
 
 def _coverage(question_terms: list[str], weights: dict[str, float], present: set[str]) -> float:
@@ -316,9 +316,8 @@ def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: st
     name the question does not hold (a number, for "how many") found in the best
     ``AGREEMENT_POOL`` sentences of other articles. News repeats its answer: "Microsoft
     announced 10,000 job cuts" is told by several reports, a related sentence by one."""
-    asked = set(terms(question)) | DATE_NAMES
-    items = [counts(s.text) - asked_numbers if kind == "number" else names_in(s.text) - asked
-             for s in ranked]
+    items = [counts(s.text) - asked_numbers if kind == "number" else
+             novel_names(s.text, question) for s in ranked]
     held: dict[str, set[str]] = {}
     for scored, found in zip(ranked[:AGREEMENT_POOL], items, strict=False):
         for item in found:

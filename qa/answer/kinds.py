@@ -72,9 +72,15 @@ ASKS = re.compile(r"\?[\s\"'”’)]*$")
 DATE_NAMES = frozenset(terms(" ".join(word_set("date_words"))))
 
 
+def novel_names(sentence: str, question: str) -> set[str]:
+    """The capitalised names of the sentence that are not the question's words (days and
+    months aside)."""
+    return names_in(sentence) - set(terms(question)) - DATE_NAMES
+
+
 def novel_name(sentence: str, question: str) -> bool:
     """The sentence holds a capitalised name that is not one of the question's words."""
-    return bool(names_in(sentence) - set(terms(question)) - DATE_NAMES)
+    return bool(novel_names(sentence, question))
 
 
 def fit(kind: str, sentence: str, asked: set[str]) -> float:
