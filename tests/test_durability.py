@@ -7,6 +7,7 @@ import pytest
 from qa.engine import QAEngine
 from qa.errors import StoreError
 from qa.index.embedding import Embedder
+from qa.index.store import SEARCH_EF
 from tests.conftest import SEEDS, free_port, make_settings
 from tests.invariants import check_invariants
 
@@ -17,6 +18,7 @@ def test_server_mode_against_chroma_run(chroma_server: tuple[str, int], embedder
     host, port = chroma_server
     settings = make_settings(tmp_path / "unused", chroma_host=host, chroma_port=port)
     engine = QAEngine(settings, embedder=embedder)
+    assert engine.store.passages.configuration_json["hnsw"]["ef_search"] == SEARCH_EF
     assert engine.ingest([str(SEEDS)]).counts()["new"] == 1
     assert not (tmp_path / "unused").exists(), "server mode must not write a local store"
     answer = engine.ask("How many people died in the shootout?")

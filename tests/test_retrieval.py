@@ -3,15 +3,17 @@
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa.engine import QAEngine
-from qa.index import keyword, retrieval
+from qa.index import keyword, retrieval, store
+from qa.index.embedding import Embedder
 from qa.sources.articles import make_article
 from qa.text.terms import present_terms, terms
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, make_settings
 
 
 def test_a_large_stale_index_is_rebuilt_without_blocking_queries(
@@ -34,6 +36,22 @@ def test_a_large_stale_index_is_rebuilt_without_blocking_queries(
     fresh = engine.retriever._index()
     assert fresh is not first and fresh.size == first.size + 1
     assert fresh.search(["skagen"], 3, None) != []
+
+
+def test_a_store_made_with_chromas_default_search_width_is_widened(
+        tmp_path: Path, embedder: Embedder) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    old = chromadb.PersistentClient(path=str(tmp_path / "store"),
+                                    settings=ChromaSettings(anonymized_telemetry=False))
+    made = old.get_or_create_collection("passages", embedding_function=None,
+                                        metadata={"hnsw:space": "cosine"})
+    assert made.configuration_json["hnsw"]["ef_search"] < store.SEARCH_EF  # Chroma's 100
+    del old, made
+    engine = QAEngine(make_settings(tmp_path / "store"), embedder=embedder)
+    for vectors in (engine.store.passages, engine.store.articles):
+        assert vectors.configuration_json["hnsw"]["ef_search"] == store.SEARCH_EF
 
 
 def test_articles_being_rewritten_are_not_counted(engine: QAEngine) -> None:

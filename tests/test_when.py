@@ -29,6 +29,13 @@ FRIDAY = date(2023, 10, 6)
     ("What happened in December?", date(2022, 12, 1), date(2023, 1, 2), "in December"),
     ("Who won the vote on September 3, 2023?", date(2023, 9, 3), date(2023, 9, 5),
      "on September 3, 2023"),
+    # an abbreviated month's dot is not the end of the date (news style: "Aug. 14")
+    ("What was the fire's status as of the evening of Aug. 14?", date(2023, 8, 14),
+     date(2023, 8, 16), "of the evening of Aug 14"),
+    ("Who was hurt when the train derailed two weeks ago?", date(2023, 9, 18),
+     date(2023, 9, 26), "two weeks ago"),                # a count of periods ago
+    ("Which team won the title in 2022?", date(2022, 1, 1), date(2023, 1, 2), "in 2022"),
+    ("Who won the vote on 9/3/2023?", date(2023, 9, 3), date(2023, 9, 5), "on 9/3/2023"),
 ])
 def test_time_words_become_a_window_that_ends_by_as_of(question: str, since: date,
                                                        until: date, words: str) -> None:
@@ -42,6 +49,18 @@ def test_time_words_become_a_window_that_ends_by_as_of(question: str, since: dat
     "How many people died in the shootout?",                # no time words at all
     "What is the latest death toll?",                       # recency, not a window
     "Who leads the party as of now?",                       # NOT_TIME: "(as of) now"
+    # numbers that dateparser reads as dates but say no time (_says_a_time)
+    "Which team was first to 50 wins in the 2022-23 season?",
+    "Who won Best Supporting Actress at the 95th Academy Awards?",
+    "What 5,000-mile-long mass of seaweed is drifting to Florida?",
+    "Who did he pass with his 23rd Grand Slam title?",
+    "Which chain was refused a 24-hour licence?",
+    "For the first time in nearly 100 years, what was renamed?",  # a duration
+    "What did The Sun report about the storm?",               # an abbreviation, no number
+    # a date before last year: when something happened, not when the news came out
+    "Which flag was introduced in 2000?",
+    "Which state did Granger reach on June 19, 1865?",
+    "Who settled over claims made after the 2020 election?",
 ])
 def test_questions_without_a_time_have_no_window(question: str) -> None:
     found = window(question, FRIDAY)
