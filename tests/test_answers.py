@@ -318,3 +318,31 @@ def _agreement_bonus(ranked: list[dict[str, Any]]) -> dict[str, float]:
     from qa.answer.extractive import RETRIEVAL_PRIOR
 
     return {r["text"]: r["order"] - r["score"] - RETRIEVAL_PRIOR / r["source"] for r in ranked}
+
+
+def test_a_quote_that_shortens_a_name_comes_with_a_sentence_giving_it_in_full(
+        engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(
+        title="Bucks clinch", url="https://news.example/bucks",
+        text="PHOENIX – The Milwaukee Bucks beat the Phoenix Suns 116-104 on Thursday night. "
+             "Parking near the arena was limited. The Bucks are the first team in the league "
+             "to reach 50 wins this season and clinch a playoff spot.")])
+    question = "Which team was the first to reach 50 wins this season and clinch a playoff spot?"
+    answer = engine.ask(question)
+    assert not answer.refused
+    first, second = answer.sentences[:2]
+    assert first.text.startswith("The Bucks are the first team")
+    assert "The Milwaukee Bucks beat" in second.text and second.supported
+    check_invariants(answer, engine)
+
+
+def test_a_shortened_name_with_two_full_forms_adds_nothing(engine: QAEngine) -> None:
+    engine.ingest_articles([make_article(
+        title="Bidens", url="https://news.example/biden",
+        text="Joe Biden met Hunter Biden in Delaware on Sunday. Parking was limited. "
+             "Biden agreed to plead guilty to two misdemeanor tax charges in federal court.")])
+    answer = engine.ask("Who agreed to plead guilty to misdemeanor tax charges?")
+    assert not answer.refused
+    assert answer.sentences[0].text.startswith("Biden agreed")
+    assert not any("Joe Biden met" in s.text for s in answer.sentences)  # which Biden?
+    check_invariants(answer, engine)

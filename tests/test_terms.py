@@ -29,3 +29,28 @@ def test_a_name_with_an_accent_or_a_possessive_is_found_by_its_plain_stem() -> N
     text = "Serbia's President Aleksandar Vučić said so."
     assert present_terms(text, {stem(w) for w in words("Vucic Serbia Belgrade")}) == {
         stem("vucic"), stem("serbia")}
+
+
+@pytest.mark.parametrize(("text", "runs"), [
+    ("The Bucks are first.", ["Bucks"]),                                   # an opener left off
+    ("The Golden Knights’ win", ["Golden Knights"]),                       # a possessive
+    ("U.N. Ambassador Nikki Haley spoke.", ["U.N. Ambassador Nikki Haley"]),  # initials
+    ("South Carolina. Haley spoke.", ["South Carolina", "Haley"]),         # a dot ends a run
+    ("Stanley Cup\nThe Golden Knights won", ["Stanley Cup", "Golden Knights"]),  # a line too
+])
+def test_name_runs(text: str, runs: list[str]) -> None:
+    from qa.text.names import name_runs
+
+    assert name_runs(text) == runs
+
+
+@pytest.mark.parametrize(("short", "text", "full"), [
+    ("Haley", "Nikki Haley said. U.N. Ambassador Nikki Haley left.", "Nikki Haley"),
+    ("Bucks", "The Milwaukee Bucks won. The Bucks lead.", "Milwaukee Bucks"),
+    ("Biden", "Joe Biden met Hunter Biden.", None),                 # two people: neither
+    ("Haley", "Haley spoke.", None),                                 # no longer form
+])
+def test_full_form(short: str, text: str, full: str | None) -> None:
+    from qa.text.names import full_form
+
+    assert full_form(short, text) == full

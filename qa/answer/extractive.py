@@ -32,7 +32,7 @@ from qa.answer.kinds import (
 )
 from qa.index.embedding import Embedder
 from qa.text.cues import ABOUT_POST, CAPITALISED, PRONOUN_START
-from qa.text.names import alias_stems, capitalised_names, missing_from
+from qa.text.names import alias_stems, capitalised_names, full_form, missing_from, name_runs
 from qa.text.numbers import numbers
 from qa.text.posts import BYLINE, POST_LINK, post_author
 from qa.text.sentences import sentence_spans
@@ -262,7 +262,7 @@ class ExtractiveAnswerer:
                     _near_duplicate(other.text, c.text) for c in chosen):
                 continue
             chosen.append(other)
-        return Draft(_introduced(chosen, evidence))
+        return Draft(_with_full_name(_introduced(chosen, evidence), chosen[0], ranked, evidence))
 
     @staticmethod
     def refusal(ranked: list[Scored]) -> Draft:
@@ -307,6 +307,33 @@ def _introduced(chosen: list[Scored], evidence: Evidence) -> list[DraftSentence]
                     shown.add((scored.number, before[0][0]))
                     out.append(DraftSentence(sentence, [scored.number]))
         out.append(DraftSentence(_attributed(scored), [scored.number]))
+    return out
+
+
+def _with_full_name(out: list[DraftSentence], first: Scored, ranked: list[Scored],
+                    evidence: Evidence) -> list[DraftSentence]:
+    """``out`` with, after the first quote, a retrieved sentence that gives in full a name
+    the quote shortens and the question does not hold ("Haley is the only …" and "Nikki
+    Haley announced …"; "The Bucks are …" and "The Milwaukee Bucks …"): the answer a reader
+    wants is the full name. The first such sentence of the quote's own article, else the
+    best-ranked one; nothing when the retrieved longer forms differ ("Joe Biden", "Hunter
+    Biden")."""
+    article_id = evidence.hits[first.number - 1].article_id
+    text = evidence.articles[article_id].text
+    shown = " ".join(s.text for s in out)
+    own = sorted({(span, n) for n, h in enumerate(evidence.hits, start=1)
+                  if h.article_id == article_id for span in sentence_spans(text, h.start, h.end)})
+    candidates = [(text[a:b], n) for (a, b), n in own] + [(s.text, s.number) for s in ranked]
+    retrieved = " ".join(h.text for h in evidence.hits)
+    for short in name_runs(first.text):
+        if not novel_name(short, evidence.asked):
+            continue
+        full = full_form(short, retrieved)
+        if full is None or full in shown:
+            continue
+        for sentence, number in candidates:
+            if full in sentence and "?" not in sentence and len(words(sentence)) >= 4:
+                return [out[0], DraftSentence(sentence, [number]), *out[1:]]
     return out
 
 

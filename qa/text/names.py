@@ -49,3 +49,33 @@ def capitalised_names(text: str) -> set[str]:
     for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+)", text):
         names.update(terms(match.group(1)))
     return names
+
+
+_WORD = r"(?:(?:[A-Z]\.){2,}|[A-Z][\w’'-]*)"
+_RUN = re.compile(rf"{_WORD}(?:[ \t]+{_WORD})*")
+"""Capitalised words (or initials: "U.N.") on one line, a word's dot ending the run ("South
+Carolina. Haley" is two)."""
+
+
+def name_runs(text: str) -> list[str]:
+    """Runs of capitalised words ("Vegas Golden Knights"), an opener ("The", "However")
+    and a possessive "’s" left off."""
+    runs = []
+    for match in _RUN.finditer(text):
+        parts = re.sub(r"[’']s?$", "", match.group()).split()
+        while parts and fold(parts[0]) in _OPENERS:
+            parts = parts[1:]
+        if parts:
+            runs.append(" ".join(parts))
+    return runs
+
+
+def full_form(short: str, text: str) -> str | None:
+    """The longer name in ``text`` that ends with the name ``short`` ("Nikki Haley" for
+    "Haley", also when "Ambassador Nikki Haley" is there too; "Milwaukee Bucks" for
+    "Bucks"); ``None`` when there is none or two differ ("Joe Biden", "Hunter Biden")."""
+    longer = {run for run in name_runs(text) if run.endswith(" " + short)}
+    if not longer:
+        return None
+    shortest = min(longer, key=len)
+    return shortest if all(run.endswith(shortest) for run in longer) else None
