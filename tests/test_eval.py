@@ -309,3 +309,28 @@ def test_the_ranking_replay_skips_cleanly_without_the_data(
     monkeypatch.setenv("QA_EVAL_DATA", str(tmp_path))
     ranking.main([])
     assert capsys.readouterr().out.startswith("skipped: no RealTimeQA weeks")
+
+
+def test_the_retrieval_depth_report_finds_the_gold_passage(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eval import retrieval_depth
+
+    data = tmp_path / "data" / "realtimeqa-2023"
+    data.mkdir(parents=True)
+    write_jsonl(data / "20230106_qa.jsonl", [{
+        "question_id": "20230106_0", "question_sentence": "Which team does Hamlin play for?",
+        "choices": ["Bengals", "Buffalo Bills"], "question_date": "2023/01/06", "answer": ["1"]}])
+    write_jsonl(data / "20230106_gcs.jsonl", [{"question_id": "20230106_0", "search_result": [
+        {"url": "https://news.example/hamlin", "title": "Hamlin collapses", "publish_date":
+         "2023-01-05", "text": "Damar Hamlin of the Buffalo Bills collapsed on Monday night."},
+        {"url": "https://news.example/later", "title": "Bills win", "publish_date":
+         "2023-01-09", "text": "The Buffalo Bills won on Sunday, with Hamlin watching."}]}])
+    monkeypatch.setenv("QA_EVAL_DATA", str(data.parent))
+    retrieval_depth.main(["--weeks", "20230106", "--data-dir", str(tmp_path / "store")])
+    out = capsys.readouterr().out
+    assert "1 answerable questions" in out
+    assert "(hit@k): 1.000" in out and "after the quiz: 0.000" in out
+    monkeypatch.setenv("QA_EVAL_DATA", str(tmp_path / "none"))
+    retrieval_depth.main([])
+    assert capsys.readouterr().out.startswith("skipped: no RealTimeQA weeks")

@@ -323,8 +323,10 @@ def _with_full_name(out: list[DraftSentence], first: Scored, ranked: list[Scored
     shown = " ".join(s.text for s in out)
     own = sorted({(span, n) for n, h in enumerate(evidence.hits, start=1)
                   if h.article_id == article_id for span in sentence_spans(text, h.start, h.end)})
-    candidates = [(text[a:b], n) for (a, b), n in own] + [(s.text, s.number) for s in ranked]
+    candidates = [(text[a:b], n) for (a, b), n in own] + [
+        (s.text, s.number) for s in ranked if not s.in_post]
     retrieved = " ".join(h.text for h in evidence.hits)
+    after = next((i + 1 for i, s in enumerate(out) if first.text in s.text), 1)
     for short in name_runs(first.text):
         if not novel_name(short, evidence.asked):
             continue
@@ -332,8 +334,9 @@ def _with_full_name(out: list[DraftSentence], first: Scored, ranked: list[Scored
         if full is None or full in shown:
             continue
         for sentence, number in candidates:
-            if full in sentence and "?" not in sentence and len(words(sentence)) >= 4:
-                return [out[0], DraftSentence(sentence, [number]), *out[1:]]
+            if (full in sentence and "?" not in sentence and len(words(sentence)) >= 4
+                    and not BYLINE.match(sentence)):
+                return [*out[:after], DraftSentence(sentence, [number]), *out[after:]]
     return out
 
 
