@@ -18,18 +18,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
-from eval import realtimeqa
-from eval.datasets import DataMissing
+from eval import dev_weeks
 from qa.answer.extractive import ExtractiveAnswerer
-from qa.config import Settings
-from qa.engine import QAEngine
-
-DEV_WEEKS = ["20230217", "20230317", "20230421", "20230519", "20230616", "20230721",
-             "20230818", "20230915"]
 
 
 def _floats(text: str) -> list[float]:
@@ -39,20 +31,14 @@ def _floats(text: str) -> list[float]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.ranking", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--weeks", default=",".join(DEV_WEEKS))
-    parser.add_argument("--data-dir", type=Path, help="store to reuse between runs "
-                        "(default: a temporary one)")
+    dev_weeks.add_arguments(parser)
     parser.add_argument("--priors", type=_floats, default=[0.0, 0.1, 0.2, 0.3])
     parser.add_argument("--agreements", type=_floats, default=[0.0, 0.1, 0.2, 0.3])
     args = parser.parse_args(argv)
-    try:
-        dataset = realtimeqa.dataset(chosen=args.weeks.split(","))
-    except DataMissing as exc:
-        print(f"skipped: {exc}")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = QAEngine(Settings(data_dir=args.data_dir or Path(tmp), answerer="extractive"))
-        engine.ingest_articles(dataset.articles)
+    with dev_weeks.engine_over(args) as opened:
+        if opened is None:
+            return
+        dataset, engine = opened
         asked = [q for q in dataset.questions if q.answerable]
         cases = [(engine.evidence(q.question, q.as_of),
                   re.compile(r"\b" + re.escape(q.reference.lower()) + r"\b")) for q in asked]

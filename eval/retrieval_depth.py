@@ -16,16 +16,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from eval import realtimeqa
-from eval.datasets import DataMissing
+from eval import dev_weeks
 from eval.metrics import first_hit_rank
-from eval.ranking import DEV_WEEKS
-from qa.config import Settings
 from qa.engine import QAEngine
 from qa.index.records import epoch
 from qa.text.terms import terms
@@ -47,19 +42,13 @@ class Row:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.retrieval_depth", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--weeks", default=",".join(DEV_WEEKS))
-    parser.add_argument("--data-dir", type=Path, help="store to reuse between runs "
-                        "(default: a temporary one)")
+    dev_weeks.add_arguments(parser)
     parser.add_argument("--depth", type=int, default=500)
     args = parser.parse_args(argv)
-    try:
-        dataset = realtimeqa.dataset(chosen=args.weeks.split(","))
-    except DataMissing as exc:
-        print(f"skipped: {exc}")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = QAEngine(Settings(data_dir=args.data_dir or Path(tmp), answerer="extractive"))
-        engine.ingest_articles(dataset.articles)
+    with dev_weeks.engine_over(args) as opened:
+        if opened is None:
+            return
+        dataset, engine = opened
         published = {a.id: a.published_at for a in dataset.articles}
         index = engine.retriever._index()
         assert index is not None  # built inline outside a service
