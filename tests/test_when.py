@@ -31,7 +31,7 @@ FRIDAY = date(2023, 10, 6)
      "on September 3, 2023"),
     # an abbreviated month's dot is not the end of the date (news style: "Aug. 14")
     ("What was the fire's status as of the evening of Aug. 14?", date(2023, 8, 14),
-     date(2023, 8, 16), "of the evening of Aug 14"),
+     date(2023, 8, 16), "of the evening of Aug. 14"),
     ("Who was hurt when the train derailed two weeks ago?", date(2023, 9, 18),
      date(2023, 9, 26), "two weeks ago"),                # a count of periods ago
     ("Which team won the title in 2022?", date(2022, 1, 1), date(2023, 1, 2), "in 2022"),

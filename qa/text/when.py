@@ -66,7 +66,15 @@ def window(question: str, as_of: date) -> Window:
     since, until = _span(day, period, relative=bool(RELATIVE_WEEK.search(text)), as_of=as_of)
     if since > as_of:  # "in December" asked in October: last year's
         since, until = _span(day.replace(year=day.year - 1), period, False, as_of)
-    return Window(since, min(until + SLACK, as_of), TRAILING.sub("", text))
+    return Window(since, min(until + SLACK, as_of), _as_written(TRAILING.sub("", text), question))
+
+
+def _as_written(text: str, question: str) -> str:
+    """The question's own words for ``text`` read without abbreviation dots ("Aug. 14" for
+    "Aug 14")."""
+    pattern = r"\.?\s+".join(re.escape(word) for word in text.split())
+    found = re.search(pattern, question)
+    return found.group() if found else text
 
 
 def asks_latest(question: str) -> bool:
