@@ -38,9 +38,10 @@ news, not what was published today: ``asks_latest``); tested in test_when.py."""
 RELATIVE_WEEK = re.compile(r"\b(?:this|past|current)\s+week\b", re.I)
 TRAILING = re.compile(r"\s+(?:in|on|at|of|for|by)$", re.I)
 """A preposition ``dateparser`` keeps at the end of a span ("last week in Kosovo")."""
-YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_YEAR = r"(1[5-9]\d\d|20\d\d)"
+YEAR = re.compile(rf"\b{_YEAR}\b")
 """A year written out; one just after a span belongs to its date ("June 19, 1865")."""
-AFTER_SPAN = re.compile(r"^[.,]?\s*(1[5-9]\d\d|20\d\d)\b")
+AFTER_SPAN = re.compile(rf"^[.,]?\s*{_YEAR}\b")
 NUMBER = re.compile(r"\d+")
 LATEST = re.compile(rf"\b({one_of(word_set('recency_words'))})\b", re.I)
 """Words asking for the newest news ("the latest", "the new", "currently")."""
@@ -160,12 +161,8 @@ def _vocabulary() -> _Vocabulary:
                for form in info[key] if len(form) >= 3}
     return _Vocabulary(
         frozenset(keys), frozenset(short),
-        re.compile(rf"\b(?:{_alternatives(relative)})\b", re.I), frozenset(periods),
-        re.compile(rf"\b({_alternatives(short)})\.(?=\s*\d)", re.I))
-
-
-def _alternatives(phrases: set[str]) -> str:
-    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+        re.compile(rf"\b(?:{one_of(relative)})\b", re.I), frozenset(periods),
+        re.compile(rf"\b({one_of(short)})\.(?=\s*\d)", re.I))
 
 
 def _search(question: str, settings: dict[str, Any]) -> list[tuple[str, datetime]] | None:
