@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from eval import dev_weeks
 from eval.metrics import first_hit_rank
 from qa.engine import QAEngine
-from qa.index.records import epoch
+from qa.index.retrieval import _keep, _mask
 from qa.text.terms import terms
 
 BANDS = (6, 20, 100)
@@ -59,13 +59,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             evidence = engine.evidence(q.question, q.as_of)
             fused = first_hit_rank([(h.article_id, h.start, h.end) for h in evidence.hits], gold)
             assert q.as_of is not None  # every RealTimeQA question has its quiz date
-            cutoff = epoch(q.as_of)
+            # the retriever's own date filters: up to as_of, an undated article kept
             wide = engine.store.query_passages(evidence.vector, args.depth * 4, None)
-            dense = [p for p, _ in wide if dates.get(p.encode(), math.nan) <= cutoff
-                     or math.isnan(dates.get(p.encode(), math.nan))][:args.depth]
-            mask = (index.published <= cutoff) | (index.published != index.published)
+            dense = [p for p, _ in wide
+                     if _keep(dates.get(p.encode(), math.nan), None, q.as_of, True)][:args.depth]
             sparse = [index.passage_id(i) for i in index.search(
-                terms(q.question), args.depth, mask.astype("float32"))]
+                terms(q.question), args.depth, _mask(index.published, None, q.as_of, True))]
             days = [published[a] for a, _, _ in gold]
             rows.append(Row(q.question, q.reference, fused,
                             first_hit_rank(_spans(engine, dense), gold),

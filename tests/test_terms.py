@@ -51,6 +51,6 @@ def test_name_runs(text: str, runs: list[str]) -> None:
     ("Haley", "Haley spoke.", None),                                 # no longer form
 ])
 def test_full_form(short: str, text: str, full: str | None) -> None:
-    from qa.text.names import full_form
+    from qa.text.names import full_form, name_runs
 
-    assert full_form(short, text) == full
+    assert full_form(short, name_runs(text)) == full

@@ -72,9 +72,10 @@ AGREEING = 4
 """A quote's ``order`` gains up to ``AGREEMENT`` when what it names beyond the question is
 named by other retrieved articles among the ``AGREEMENT_POOL`` best sentences (in full from
 ``AGREEING`` others). ``python -m eval.ranking`` on the eight development weeks (104
-answerable questions): quotes holding the reference 0.375 with neither weight, 0.413 with
-the retrieval prior alone, 0.462 with both at 0.2 (both halves of the questions better; 0.3
-no better); the seed sets, one article, unchanged."""
+answerable questions), with the code that chose them (``f5b814a``): quotes holding the
+reference 0.375 with neither weight, 0.413 with the retrieval prior alone, 0.462 with both
+at 0.2 (both halves of the questions better; 0.3 no better); with the code of 6 December,
+0.413, 0.442 and 0.500, still the best pair; the seed sets, one article, unchanged."""
 
 
 @dataclass
@@ -318,21 +319,20 @@ def _with_full_name(out: list[DraftSentence], first: Scored, ranked: list[Scored
     wants is the full name. The first such sentence of the quote's own article, else the
     best-ranked one; nothing when the retrieved longer forms differ ("Joe Biden", "Hunter
     Biden")."""
+    shown = " ".join(s.text for s in out)
+    runs = name_runs(" ".join(h.text for h in evidence.hits))
+    fulls = [full for short in name_runs(first.text) if novel_name(short, evidence.asked)
+             and (full := full_form(short, runs)) is not None and full not in shown]
+    if not fulls:
+        return out
     article_id = evidence.hits[first.number - 1].article_id
     text = evidence.articles[article_id].text
-    shown = " ".join(s.text for s in out)
     own = sorted({(span, n) for n, h in enumerate(evidence.hits, start=1)
                   if h.article_id == article_id for span in sentence_spans(text, h.start, h.end)})
     candidates = [(text[a:b], n) for (a, b), n in own] + [
         (s.text, s.number) for s in ranked if not s.in_post]
-    retrieved = " ".join(h.text for h in evidence.hits)
     after = next((i + 1 for i, s in enumerate(out) if first.text in s.text), 1)
-    for short in name_runs(first.text):
-        if not novel_name(short, evidence.asked):
-            continue
-        full = full_form(short, retrieved)
-        if full is None or full in shown:
-            continue
+    for full in fulls:
         for sentence, number in candidates:
             if (full in sentence and "?" not in sentence and len(words(sentence)) >= 4
                     and not BYLINE.match(sentence)):

@@ -70,11 +70,12 @@ def name_runs(text: str) -> list[str]:
     return runs
 
 
-def full_form(short: str, text: str) -> str | None:
-    """The longer name in ``text`` that ends with the name ``short`` ("Nikki Haley" for
-    "Haley", also when "Ambassador Nikki Haley" is there too; "Milwaukee Bucks" for
-    "Bucks"); ``None`` when there is none or two differ ("Joe Biden", "Hunter Biden")."""
-    longer = {run for run in name_runs(text) if run.endswith(" " + short)}
+def full_form(short: str, runs: list[str]) -> str | None:
+    """The longer name among ``runs`` (``name_runs`` of a text) that ends with the name
+    ``short`` ("Nikki Haley" for "Haley", also when "Ambassador Nikki Haley" is there too;
+    "Milwaukee Bucks" for "Bucks"); ``None`` when there is none or two differ ("Joe Biden",
+    "Hunter Biden")."""
+    longer = {run for run in runs if run.endswith(" " + short)}
     if not longer:
         return None
     shortest = min(longer, key=len)
