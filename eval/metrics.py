@@ -15,11 +15,19 @@ T = TypeVar("T")
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’–—")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+_SCALE = re.compile(r"(?<=\d)(m|bn|tn)\b")
+_SCALES = {"m": " million", "bn": " billion", "tn": " trillion"}
 
 
 def normalise(text: str) -> str:
-    """SQuAD-style: lower case, no punctuation, no articles, single spaces."""
-    text = re.sub(r"\[\d+\]", " ", text.lower()).translate(_PUNCT)
+    """SQuAD-style: lower case, no punctuation, no articles, single spaces; and no
+    possessive "'s" ("Nepal's national parks" names Nepal: SQuAD's rule, dropping the
+    apostrophe only, reads "nepals"), and a number's scale written out ("$787.5m" as
+    "$787.5 million", the way RealTimeQA's British quizzes write it and articles do not)."""
+    text = re.sub(r"\[\d+\]", " ", text.lower())
+    text = _SCALE.sub(lambda m: _SCALES[m.group(1)], text)
+    text = _POSSESSIVE.sub("", text).translate(_PUNCT)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 

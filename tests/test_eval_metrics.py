@@ -16,6 +16,15 @@ def test_answer_metrics_normalise_like_squad() -> None:
     assert metrics.contains_reference("He plays for the Buffalo Bills [2].", "Buffalo Bills")
     assert not metrics.contains_reference("He plays for Buffalo.", "Buffalo Bills")
     assert not metrics.contains_reference("Ohioans voted.", "Ohio")  # whole words only
+    # a possessive names what it is said of, with either apostrophe
+    assert metrics.contains_reference("Solo hiking is banned in Nepal’s parks.", "Nepal")
+    assert metrics.contains_reference("It is Macy's store.", "Macy's")
+    assert not metrics.contains_reference("The Nepalese parks.", "Nepal")
+    # a number's scale, abbreviated or written out
+    assert metrics.contains_reference("They agreed a $787.5 million settlement.", "$787.5m")
+    assert metrics.contains_reference("It costs £100bn.", "£100 billion")
+    assert not metrics.contains_reference("It costs $100 billion.", "$100m")
+    assert not metrics.contains_reference("He ran 5 m.", "5 million")  # "m" alone is metres
 
 
 def test_hit_rank_needs_half_the_gold_span_in_a_passage_of_its_article() -> None:
