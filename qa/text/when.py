@@ -54,7 +54,6 @@ NUMBER = re.compile(r"\d+")
 WEEK_PHRASES = re.compile(rf"\b(?:{one_of(phrases('this_week_phrases'))})\b", re.I)
 """Phrases for the days just past that dateparser does not know ("this past week", "last
 weekend"): read as "this week", the seven days up to ``as_of``."""
-WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
 LATEST = re.compile(rf"\b({one_of(word_set('recency_words'))})\b", re.I)
 """Words asking for the newest news ("the latest", "the new", "currently")."""
 SLACK = timedelta(days=2)
@@ -140,7 +139,7 @@ def _missed(question: str, base: datetime) -> tuple[str, date, str] | None:
             return found.group(), data.date_obj.date(), data.period or "day"
     if found := WEEK_PHRASES.search(question):
         return found.group(), base.date(), "week"
-    if found := WEEKDAY.search(question):
+    if found := _vocabulary().weekday.search(question):
         data = _parser(base).get_date_data(found.group())
         if data.date_obj is not None:
             return found.group(), data.date_obj.date(), "day"
@@ -182,6 +181,8 @@ class _Vocabulary:
     """Relative phrases: "this week", "yesterday", "last month" ("now" is not a window)."""
     periods: frozenset[str]
     """Period names counted "ago": "two weeks ago"."""
+    weekday: re.Pattern[str]
+    """A weekday's name, written out."""
     abbreviation_dot: re.Pattern[str]
 
 
@@ -190,16 +191,17 @@ def _vocabulary() -> _Vocabulary:
     from dateparser.languages.loader import default_loader
 
     info = default_loader.get_locale("en").info
+    weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     keys = ["january", "february", "march", "april", "may", "june", "july", "august",
-            "september", "october", "november", "december",
-            "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+            "september", "october", "november", "december", *weekdays]
     short = {form for key in keys for form in info[key] if len(form) >= 3} - set(keys)
-    relative = {p for phrases in info["relative-type"].values() for p in phrases} - {"now"}
+    relative = {p for forms in info["relative-type"].values() for p in forms} - {"now"}
     periods = {form for key in ("year", "month", "week", "day", "fortnight", "decade")
                for form in info[key] if len(form) >= 3}
     return _Vocabulary(
         frozenset(keys), frozenset(short),
         re.compile(rf"\b(?:{one_of(relative)})\b", re.I), frozenset(periods),
+        re.compile(rf"\b(?:{one_of(weekdays)})\b", re.I),
         re.compile(rf"\b({one_of(short)})\.(?=\s*\d)", re.I))
 
 
