@@ -119,7 +119,7 @@ def _expression(question: str, as_of: date) -> tuple[str, date, str] | None:
             if not _says_a_time(text, period):
                 continue
             years = YEAR.findall(text) + AFTER_SPAN.findall(question[at:])
-            if any(int(y) < as_of.year - 1 for y in years):
+            if _before_last_year(years, as_of.year):
                 continue  # the time of an event of the past, not of its news
             return text, data.date_obj.date(), period
         return _missed(question, base)
@@ -131,7 +131,7 @@ def _missed(question: str, base: datetime) -> tuple[str, date, str] | None:
     and knows no "this past week" or "last weekend". A relative phrase of dateparser's,
     then one of ``this_week_phrases`` (read as "this week"), then a weekday's name; none in
     a question about a year before last ("Bloody Sunday in 1972")."""
-    if any(int(year) < base.year - 1 for year in YEAR.findall(question)):
+    if _before_last_year(YEAR.findall(question), base.year):
         return None
     if found := _vocabulary().relative.search(question):
         data = _parser(base).get_date_data(found.group())
@@ -144,6 +144,11 @@ def _missed(question: str, base: datetime) -> tuple[str, date, str] | None:
         if data.date_obj is not None:
             return found.group(), data.date_obj.date(), "day"
     return None
+
+
+def _before_last_year(years: list[str], this_year: int) -> bool:
+    """Some year written is before last year: when something happened, not its news."""
+    return any(int(year) < this_year - 1 for year in years)
 
 
 def _without_abbreviation_dots(question: str) -> str:
