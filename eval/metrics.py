@@ -46,10 +46,17 @@ def token_f1(answer: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+VERDICTS = frozenset({"yes", "no"})
+
+
 def contains_reference(answer: str, reference: str) -> float:
-    """1 when the normalised reference appears, word-bounded, in the normalised answer."""
-    want = normalise(reference)
-    return float(bool(want) and f" {want} " in f" {normalise(answer)} ")
+    """1 when the normalised reference appears, word-bounded, in the normalised answer; a
+    yes-or-no reference is held by the answer's verdict, its first word only ("No. …" holds
+    "no"; "Yes. … no longer …" does not, and neither does a quote that happens to say "no")."""
+    want, got = normalise(reference), normalise(answer)
+    if want in VERDICTS:
+        return float(got.split()[:1] == [want])
+    return float(bool(want) and f" {want} " in f" {got} ")
 
 
 def first_hit_rank(retrieved: Sequence[tuple[str, int, int]],

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         0.13, ge=0, le=1, description="With QA_ANSWERABILITY=model: a question is refused "
         "when the model's probability that none of the best sentences answers is at least "
         "this (calibrated by python -m eval.answerability).")
+    verdict_from: float = Field(
+        0.65, ge=0.5, le=1, description="With QA_ANSWERABILITY=model: a yes-or-no question "
+        "about what reports say opens with the model's verdict, \"Yes.\" when its probability "
+        "of yes is at least this, \"No.\" when it is at most 1 minus this; between the two, "
+        "the quotes of each article stand alone.")
     support_threshold: float = Field(
         0.74, ge=0, le=1, description="Sentences whose citations score below this are unsupported."
     )

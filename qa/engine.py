@@ -15,7 +15,7 @@ from qa.answer.extractive import ExtractiveAnswerer, best_score, by_score
 from qa.answer.reports import OtherReports, differs
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.dating import when
-from qa.check.render import render_pieces
+from qa.check.render import answer_pieces as rendered_pieces
 from qa.check.verifier import Verifier, build_verifier
 from qa.config import Settings
 from qa.errors import InvalidInput
@@ -189,7 +189,8 @@ class QAEngine:
     def answer_pieces(answer: Answer) -> list[str]:
         """The answer's text in sentences, each with its markers (joined by spaces, they
         are ``answer.answer``): what a client streams."""
-        return [answer.answer] if answer.refused else render_pieces(answer.sentences)
+        return [answer.answer] if answer.refused else rendered_pieces(answer.sentences,
+                                                                    answer.verdict)
 
     def _gather(self, question: str, history: list[dict[str, str]] | None, top_k: int | None,
                 since: date | None, until: date | None,
@@ -242,6 +243,7 @@ class QAEngine:
             question=evidence.question, answer=checked.answer, refused=checked.refused,
             mode=self.mode, citations=[_with_copies(c, evidence) for c in checked.citations],
             sentences=checked.sentences, closest=closest, window=evidence.window,
+            verdict=checked.verdict.lower() if checked.verdict else None,
             when=when(checked.citations, evidence.window),
             differs=None if checked.refused else differs(evidence.search, checked.sentences,
                                                          checked.citations),
@@ -279,6 +281,14 @@ class QAEngine:
         if judge is None:
             return best, None
         return best, judge.none_probability(ev.asked, by_score(ranked))
+
+    def verdict_probability(self, question: str) -> float | None:
+        """The language model's P(yes) behind the verdict on a yes-or-no question about what
+        reports say (``qa.answer.polar``); ``None`` for any other question, or an answerer
+        with no model that reads the shortlist."""
+        ev, _ = self._gather(question, None, None, None, None)
+        probability = getattr(self.answerer, "yes_probability", None)
+        return probability(ev) if probability and ev.hits else None
 
     def support(self, claim: str, evidence: str) -> float:
         """How well ``evidence`` supports ``claim`` (0 to 1), as the citation check scores it."""

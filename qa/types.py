@@ -129,6 +129,10 @@ class Answer(BaseModel):
     closest: Citation | None = None
     """For a refused question, the sentence of the sources nearest to it, offered as what the
     articles do say (not as the answer); ``None`` when nothing is near."""
+    verdict: str | None = None
+    """A yes-or-no question about what reports say: the language model's verdict ("yes",
+    "no") over the cited sentences, which the answer opens with; ``None`` otherwise, and
+    when the model was unsure (the quotes are shown alone)."""
     differs: str | None = None
     """When the retrieved reports give different numbers for what the question asks, each
     with its outlet, date and citation, the latest first ("Reports differ: 31 (Riverton
@@ -248,13 +252,15 @@ class DraftSentence:
 class Draft(list[DraftSentence]):
     """A draft answer: its sentences, and what writing it cost (``None``: no model wrote it).
     An empty draft refuses, and may name the ``closest`` sentence: its source's number and
-    its span in that source's article."""
+    its span in that source's article. A yes-or-no question's draft may carry a ``verdict``
+    ("Yes", "No") over its sentences (``qa.answer.polar``)."""
 
     def __init__(self, sentences: Iterable[DraftSentence] = (), usage: Usage | None = None,
-                 closest: tuple[int, Span] | None = None):
+                 closest: tuple[int, Span] | None = None, verdict: str | None = None):
         super().__init__(sentences)
         self.usage = usage
         self.closest = closest
+        self.verdict = verdict
 
 
 @dataclass(frozen=True)

@@ -346,3 +346,18 @@ def test_a_shortened_name_with_two_full_forms_adds_nothing(engine: QAEngine) -> 
     assert answer.sentences[0].text.startswith("Biden agreed")
     assert not any("Joe Biden met" in s.text for s in answer.sentences)  # which Biden?
     check_invariants(answer, engine)
+
+
+def test_an_outlet_the_question_names_is_no_name_missing_from_the_articles(
+        engine: QAEngine) -> None:
+    # "Riverton Gazette" is the article's outlet, in neither its title nor its text: the
+    # question is not refused for naming what no retrieved article holds
+    engine.ingest_articles([make_article(
+        title="Council vote", url="https://news.example/vote", source="Riverton Gazette",
+        text="The Riverton city council voted 7-2 on Tuesday to close the Elm Street library "
+             "at the end of the year. The building needs repairs costing $4 million.")])
+    question = "What did the Riverton Gazette report that the council voted to close?"
+    assert engine.explain(question), "the names gate refused it"
+    answer = engine.ask(question)
+    assert not answer.refused and "Elm Street library" in answer.citations[0].quote
+    check_invariants(answer, engine)

@@ -25,6 +25,11 @@ def test_answer_metrics_normalise_like_squad() -> None:
     assert metrics.contains_reference("It costs £100bn.", "£100 billion")
     assert not metrics.contains_reference("It costs $100 billion.", "$100m")
     assert not metrics.contains_reference("He ran 5 m.", "5 million")  # "m" alone is metres
+    # a yes-or-no reference is the answer's verdict, its first word
+    assert metrics.contains_reference("No. The Verge says it was a deal [1].", "no")
+    assert metrics.contains_reference("Yes. It rose [1].", "Yes")
+    assert not metrics.contains_reference("Yes. There is no longer a deal [1].", "no")
+    assert not metrics.contains_reference("Talks made no progress [1].", "No")
 
 
 def test_hit_rank_needs_half_the_gold_span_in_a_passage_of_its_article() -> None:
@@ -70,3 +75,15 @@ def test_refusal_percentile_and_bootstrap() -> None:
     low, high = metrics.bootstrap_ci([float(i) for i in range(100)]) or (0.0, 0.0)
     assert 42 < low < 47 and 52 < high < 57  # mean 49.5, standard error 2.9
     assert metrics.bootstrap_ci([1.0]) is None
+
+
+def test_verdicts_are_tallied_right_wrong_or_withheld_by_the_bound() -> None:
+    from eval.verdicts import tally
+
+    rows = [{"reference": "yes", "p_yes": 0.7}, {"reference": "no", "p_yes": 0.66},
+            {"reference": "no", "p_yes": 0.3}, {"reference": "yes", "p_yes": 0.5},
+            {"reference": "yes", "p_yes": None}]
+    assert tally(rows, 0.65) == {"right": 2, "wrong": 1, "withheld": 2}
+    assert tally(rows, 0.5) == {"right": 3, "wrong": 1, "withheld": 1}  # 0.5 says yes
+    assert tally(rows, 0.7) == {"right": 2, "wrong": 0, "withheld": 3}
+    assert tally(rows, 0.75) == {"right": 0, "wrong": 0, "withheld": 5}

@@ -90,6 +90,12 @@ function renderAnswer(item, answer) {
     return;
   }
   const byId = new Map(answer.citations.map((c) => [c.id, c]));
+  if (answer.verdict) {
+    const verdict = el("span", "verdict", answer.verdict === "yes" ? "Yes." : "No.");
+    verdict.title = "The language model's verdict on this yes-or-no question, read from the " +
+      "quoted sentences after it (the verdict itself is not a quote).";
+    body.append(verdict, document.createTextNode(" "));
+  }
   answer.sentences.forEach((sentence, i) => {
     const span = el("span", sentence.supported ? "sentence" : "sentence unsupported");
     const match = sentence.text.match(/^(.*?)([.!?…]+)$/s);

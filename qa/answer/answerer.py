@@ -80,8 +80,9 @@ def _local(settings: Settings, embedder: Embedder) -> Answerer:
     judge = AnswerabilityJudge(chat, settings.none_threshold) if judging else None
     scorer = ExtractiveAnswerer(embedder, settings.answer_threshold, judge,
                               prior=settings.retrieval_prior)
+    verdicts = (1 - settings.verdict_from, settings.verdict_from) if judging else None
     return LLMAnswerer(chat, Shortlister(scorer, settings.llm_evidence_chars),
-                       prompts=("answer_small", "question_small"))
+                       prompts=("answer_small", "question_small"), verdicts=verdicts)
 
 
 ANSWERERS: dict[str, Callable[[Settings, Embedder], Answerer]] = {

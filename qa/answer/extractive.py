@@ -227,8 +227,8 @@ class ExtractiveAnswerer:
     def _missing_names(question: str, hits: list[Hit], articles: dict[str, Article],
                        lexicon: Lexicon) -> float:
         """The share of the names in the question that no retrieved article mentions (in its
-        title, or in its passages as the keyword index has them, or read here when the
-        index does not know the article)."""
+        title or its outlet's name, "What did The Verge report …?"; or in its passages as the
+        keyword index has them, or read here when the index does not know the article)."""
         names = capitalised_names(question)
         if not names:
             return 0.0
@@ -237,7 +237,8 @@ class ExtractiveAnswerer:
         present, unknown = lexicon.held_by(retrieved, wanted)
         for article_id in retrieved:
             article = articles[article_id]
-            text = article.title + ("\n" + article.text if article_id in unknown else "")
+            text = f"{article.title}\n{article.source or ''}" + (
+                "\n" + article.text if article_id in unknown else "")
             present |= present_terms(text, wanted)
         missing = missing_from(names, present)
         return len(missing) / len(names)
@@ -263,7 +264,7 @@ class ExtractiveAnswerer:
                     _near_duplicate(other.text, c.text) for c in chosen):
                 continue
             chosen.append(other)
-        return Draft(_with_full_name(_introduced(chosen, evidence), chosen[0], ranked, evidence))
+        return Draft(_with_full_name(introduced(chosen, evidence), chosen[0], ranked, evidence))
 
     @staticmethod
     def refusal(ranked: list[Scored]) -> Draft:
@@ -290,7 +291,7 @@ class ExtractiveAnswerer:
         return f"{previous} {question}" if previous and _FOLLOW_UP.search(question) else question
 
 
-def _introduced(chosen: list[Scored], evidence: Evidence) -> list[DraftSentence]:
+def introduced(chosen: list[Scored], evidence: Evidence) -> list[DraftSentence]:
     """The chosen sentences, each that opens with a pronoun or a bare role ("He said …",
     "It holds 40,000 books.", "The minister …") after the sentence before it in its passage,
     which names whom or what it is about (quoted too, once)."""

@@ -15,10 +15,10 @@ from qa.text.wordlists import word_set
 NO_ANSWER = -1.0
 """The fit of a sentence that cannot answer the kind of question asked."""
 _YEAR = re.compile(r"^(19|20)\d\d$")
-_AUXILIARY = (r"is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|"
+AUXILIARY = (r"is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|"
               r"might|must")
-_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
-_YES_NO = re.compile(rf"^\W*({_AUXILIARY})\b", re.I)
+WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+YES_NO = re.compile(rf"^\W*({AUXILIARY})\b", re.I)
 
 
 def asked_part(question: str) -> str:
@@ -29,8 +29,8 @@ def asked_part(question: str) -> str:
     celebrity?" (that "when" only joins a clause)."""
     spans = sentence_spans(question.strip())
     last = question.strip()[spans[-1][0]:] if spans else question
-    found = list(_WH.finditer(last))
-    if not found or _YES_NO.match(last):
+    found = list(WH.finditer(last))
+    if not found or YES_NO.match(last):
         return last
     if not re.search(r"\w", last[:found[0].start()]):
         return last[found[0].start():]
@@ -54,7 +54,7 @@ def answer_kind(question: str) -> str:
 
 
 ENTITY_QUESTION = re.compile(
-    rf"^\W*(which|what)\b(?!\s+({_AUXILIARY}|happened|happens)\b)|"
+    rf"^\W*(which|what)\b(?!\s+({AUXILIARY}|happened|happens)\b)|"
     r"\bwhat (is|was|are|were) the name\b", re.I)
 """A question asking for a thing by its name: "Which country …?", "What vegetable …?"."""
 NAMED = (0.0, -0.05)

@@ -14,9 +14,11 @@ import re
 from collections.abc import Iterator
 
 from qa.answer.anchored import Anchor, about_the_sources
+from qa.answer.answerability import ASK_BETWEEN
 from qa.answer.chat import ChatModel
-from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.extractive import ExtractiveAnswerer, introduced
 from qa.answer.markers import parse_draft
+from qa.answer.polar import PolarJudge, quotes
 from qa.answer.shortlist import Excerpts, Shortlister
 from qa.errors import MalformedReply
 from qa.prompts import load_prompt
@@ -61,12 +63,17 @@ class LLMAnswerer:
     mode = "llm"
 
     def __init__(self, model: ChatModel, shortlist: Shortlister | None = None,
-                 prompts: tuple[str, str] = ("answer", "question")) -> None:
+                 prompts: tuple[str, str] = ("answer", "question"),
+                 verdicts: tuple[float, float] | None = None) -> None:
         self.model = model
         self.shortlist = shortlist
         """Given, the model reads the shortlisted sentences instead of whole passages, and
         whether to answer is anchored in their scores (``qa.answer.anchored``)."""
         self.anchor = Anchor(shortlist.scorer) if shortlist else None
+        self.polar = PolarJudge(model, verdicts) if shortlist else None
+        """Yes-or-no questions about what reports say are answered with quotes of each
+        article (``qa.answer.polar``) rather than a draft, under the model's verdict when
+        ``verdicts`` (its P(yes) bounds for "No" and "Yes") are given."""
         self.prompts = prompts
         """The system prompt and the question's template (files in ``prompts/``)."""
 
@@ -110,10 +117,36 @@ class LLMAnswerer:
 
     def draft(self, evidence: Evidence) -> Draft:
         messages, excerpts = self._messages(evidence)
+        if (polar := self._polar(evidence, excerpts)) is not None:
+            return polar
         if excerpts and self._refused_unasked(excerpts, evidence):
             return excerpts.refusal
         reply = self.model.chat(messages)
         return self._settled(parse_draft(reply, reply.usage), evidence, excerpts)
+
+    def _polar(self, evidence: Evidence, excerpts: Excerpts | None) -> Draft | None:
+        """A yes-or-no question about what reports say: the best sentence of each article
+        it names (or of the best ones), under the model's verdict; a refusal when no
+        sentence scores where the answerability judge would ask (a long question's words
+        spread over two articles, so its sentences score lower than a one-fact question's);
+        ``None`` for any other question."""
+        if not (self.polar and self.anchor and excerpts and self.polar.applies(evidence)):
+            return None
+        chosen = quotes(self.anchor.scorer.ranking(evidence), evidence, ASK_BETWEEN[0])
+        if not chosen:
+            return excerpts.refusal
+        sources = format_sources(excerpts.hits, evidence.articles, excerpts.texts)
+        return Draft(introduced(chosen, evidence), closest=excerpts.refusal.closest,
+                     verdict=self.polar.verdict(evidence.asked, sources))
+
+    def yes_probability(self, evidence: Evidence) -> float | None:
+        """The model's P(yes) behind a verdict (``_polar``), for the harness that calibrates
+        ``QA_VERDICT_FROM``; ``None`` for a question that gets no verdict."""
+        if not (self.polar and self.shortlist and self.polar.applies(evidence)):
+            return None
+        excerpts = self.shortlist.excerpts(evidence)
+        return self.polar.probability(evidence.asked, format_sources(
+            excerpts.hits, evidence.articles, excerpts.texts))
 
     def _refused_unasked(self, excerpts: Excerpts | None, evidence: Evidence) -> bool:
         """Nothing in the evidence comes near an answer: refuse without asking the model."""
@@ -130,6 +163,9 @@ class LLMAnswerer:
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
         """The draft's text as the model writes it, then the parsed ``Draft``."""
         messages, excerpts = self._messages(evidence)
+        if (polar := self._polar(evidence, excerpts)) is not None:
+            yield polar
+            return
         if excerpts and self._refused_unasked(excerpts, evidence):
             yield excerpts.refusal
             return
@@ -162,4 +198,4 @@ def _claims_only(draft: Draft) -> Draft:
     kept = [s for s in draft if not about_the_sources(s.text)]
     if len(kept) == len(draft):
         return draft
-    return Draft(kept, usage=draft.usage, closest=draft.closest)
+    return Draft(kept, usage=draft.usage, closest=draft.closest, verdict=draft.verdict)

@@ -70,7 +70,7 @@ class OtherReports:
         else:  # the model's answer, then the other reports, newest first
             sentences = [*draft, *sorted(extra, key=lambda s: self._day(evidence, s) or date.min,
                                          reverse=True)]
-        return Draft(sentences, usage=draft.usage, closest=draft.closest)
+        return Draft(sentences, usage=draft.usage, closest=draft.closest, verdict=draft.verdict)
 
     @staticmethod
     def _day(evidence: Evidence, sentence: DraftSentence) -> date | None:

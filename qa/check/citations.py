@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.check.render import render_pieces
+from qa.check.render import answer_pieces
 from qa.check.support import SUPPORTED, lexical_coverage
 from qa.check.verifier import Verifier
 from qa.text.names import missing_from, names_in
@@ -38,6 +38,7 @@ class Checked:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
     closest: Citation | None = None
+    verdict: str | None = None
 
 
 @dataclass
@@ -81,8 +82,9 @@ class CitationChecker:
                                             supported=bool(chosen), support=support))
         if not sentences[0].supported:  # its answer is not the articles': nothing to show
             return Checked(REFUSAL, True, closest=self._closest(draft, hits, articles))
-        return Checked(" ".join(render_pieces(sentences)), False, list(citations.values()),
-                       sentences)
+        # a yes-or-no question's verdict opens the sentences it rests on
+        return Checked(" ".join(answer_pieces(sentences, draft.verdict)), False,
+                       list(citations.values()), sentences, verdict=draft.verdict)
 
     def _candidates(self, hits: list[Hit], articles: dict[str, Article]) -> list[_Candidate]:
         """Every sentence of every source, and every two adjacent sentences."""

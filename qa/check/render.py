@@ -23,3 +23,10 @@ def render_pieces(sentences: list[AnswerSentence]) -> list[str]:
                 text = f"{text} {markers}"
         parts.append(text)
     return parts
+
+
+def answer_pieces(sentences: list[AnswerSentence], verdict: str | None = None) -> list[str]:
+    """The answer's pieces: a yes-or-no question's verdict ("Yes.") first, when it has one,
+    then ``render_pieces``."""
+    pieces = render_pieces(sentences)
+    return [f"{verdict.capitalize()}.", *pieces] if verdict else pieces

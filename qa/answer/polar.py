@@ -1,0 +1,134 @@
+"""Yes-or-no questions about what reports say: a model's verdict over quotes from each.
+
+"Does The Verge's article suggest …, while TechCrunch reports …?", "After Polygon reported
+…, did Engadget's review …?": no one sentence answers them, so a judge asking which
+sentence gives the answer finds none, and "Yes" has no span to quote. They are answered
+instead with the best sentence of each article the question names by its outlet (else of
+the best retrieved articles), quoted and checked like any quote, under the language
+model's verdict: its P("yes") for the question over the shortlisted evidence (one token),
+shown as "Yes." or "No." only when the model is sure either way (``QA_VERDICT_FROM``); when
+it is not, the quotes stand alone for the reader to judge.
+
+Only questions about what reports say take this path (``about_reports``: they name an
+article, a report, coverage; or ``named_outlets``: an outlet of the retrieved articles):
+asked of the world ("Is Russia helping Serbia destabilise Kosovo?"), a model's "yes" would
+state as fact what the articles may only report someone claiming. A question offering its
+own alternatives ("consistent or inconsistent?", "before or after?") is not a yes-or-no
+question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from qa.answer.extractive import Scored
+from qa.answer.kinds import AUXILIARY, WH, YES_NO, asked_part
+from qa.prompts import load_prompt
+from qa.text.sentences import sentence_spans
+from qa.text.terms import words
+from qa.text.wordlists import pairs, word_set
+from qa.types import Evidence
+
+QUOTES = 3
+"""At most this many articles quoted under a verdict."""
+REPORT_WORDS = word_set("report_words")
+_CLAUSE_ASKS = re.compile(rf",\s*({AUXILIARY})\b", re.I)
+_OPPOSED = re.compile(r"\b(\w+)\s+or\s+(?:un|in|dis|non-?)\1\b", re.I)
+"""Alternatives a prefix makes: "consistent or inconsistent", "agree or disagree"."""
+_OR_ASKS = re.compile(rf",\s*or\s+({AUXILIARY})\b", re.I)
+"""A second question offered as the alternative: "…, or do they propose …?"."""
+_PAIRS = [re.compile(rf"\b{a}\s+or\s+{b}\b", re.I) for a, b in pairs("alternative_pairs")]
+
+
+class YesModel(Protocol):
+    def yes_probability(self, prompt: str) -> float: ...
+
+
+def is_polar(question: str) -> bool:
+    """A question answered yes or no: its asking sentence opens with a verb ("Did …?") or,
+    after an opening clause, its main clause does ("After X reported …, did Y …?"); not one
+    that offers its alternatives ("… consistent or inconsistent?")."""
+    asked = asked_part(question)
+    if offers_alternatives(asked):
+        return False
+    if YES_NO.match(asked):
+        return True
+    return not WH.search(asked) and bool(_CLAUSE_ASKS.search(asked))
+
+
+def offers_alternatives(question: str) -> bool:
+    """The question names what it asks between: "consistent or inconsistent", "before or
+    after" (``alternative_pairs``), "…, or do they …?"."""
+    return bool(_OPPOSED.search(question) or _OR_ASKS.search(question)
+                or any(p.search(question) for p in _PAIRS))
+
+
+def about_reports(question: str) -> bool:
+    """The question asks what an article, report or coverage says (``report_words``)."""
+    return any(w.lower() in REPORT_WORDS for w in words(question))
+
+
+def verdict(p_yes: float, bounds: tuple[float, float]) -> str | None:
+    """"Yes" at or above the upper bound, "No" at or below the lower, else ``None``."""
+    if p_yes >= bounds[1]:
+        return "Yes"
+    if p_yes <= bounds[0]:
+        return "No"
+    return None
+
+
+def named_outlets(evidence: Evidence) -> set[str]:
+    """The outlets of the retrieved articles that the question names."""
+    question = evidence.asked.lower()
+    outlets = {(a.source or "").strip().lower() for a in evidence.articles.values()}
+    return {o for o in outlets if len(o) >= 3 and re.search(rf"\b{re.escape(o)}\b", question)}
+
+
+def quotes(ranked: list[Scored], evidence: Evidence, floor: float) -> list[Scored]:
+    """The best-ordered sentence (scoring at least ``floor``) of each article whose outlet
+    the question names, then of the best other articles, up to ``QUOTES``, in rank order."""
+    outlets = named_outlets(evidence)
+    best: dict[str, Scored] = {}
+    for scored in (s for s in ranked if s.score >= floor):
+        best.setdefault(evidence.hits[scored.number - 1].article_id, scored)
+
+    def named(article_id: str) -> bool:
+        return (evidence.articles[article_id].source or "").strip().lower() in outlets
+
+    chosen = [s for a, s in best.items() if named(a)][:QUOTES]
+    chosen += [s for a, s in best.items() if not named(a)][:max(0, QUOTES - len(chosen))]
+    return sorted(chosen, key=lambda s: s.order, reverse=True)
+
+
+class PolarJudge:
+    """The model's verdict on a yes-or-no question over the evidence it is shown."""
+
+    def __init__(self, model: YesModel, bounds: tuple[float, float] | None) -> None:
+        self.model = model
+        self.bounds = bounds
+        """``None``: the model gives no verdict (a model that does not judge); the quotes
+        stand alone."""
+
+    @staticmethod
+    def applies(evidence: Evidence) -> bool:
+        """A yes-or-no question about what reports say: it names a report or an outlet of
+        the retrieved articles."""
+        question = evidence.asked
+        return is_polar(question) and (about_reports(question) or bool(named_outlets(evidence)))
+
+    def probability(self, question: str, sources: str) -> float:
+        """The model's P(yes) for ``question`` over ``sources`` (numbered, as drafted from)."""
+        prompt = load_prompt("polar").format(sources=sources, question=_last(question))
+        return self.model.yes_probability(prompt)
+
+    def verdict(self, question: str, sources: str) -> str | None:
+        if self.bounds is None:
+            return None
+        return verdict(self.probability(question, sources), self.bounds)
+
+
+def _last(question: str) -> str:
+    """The question as one line (its sentences kept)."""
+    spans = sentence_spans(question.strip())
+    return " ".join(question.strip()[s:e] for s, e in spans) or question
