@@ -43,7 +43,7 @@ def test_ask_json_follows_the_contract(store: Path) -> None:
     assert shown["text"][citation["start"]:citation["end"]] == citation["quote"]
     assert set(answer) == {"question", "answer", "refused", "mode", "citations", "sentences",
                            "retrieved", "timings_ms", "usage", "closest", "note", "window",
-                           "when", "differs"}
+                           "when", "differs", "verdict"}
 
 
 def test_ask_prints_the_answer_and_its_sources(store: Path) -> None:
