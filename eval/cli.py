@@ -150,8 +150,7 @@ def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dic
         dataset.questions = dataset.questions[:args.limit]
     run_dir = args.run_dir or Path(".articleqa-eval") / dataset.name
     reset = runner.prepare(run_dir, dataset, {"embedder": settings.embedder,
-                                              "model": settings.embed_model}, args.fresh,
-                           args.reask)
+                                              "model": settings.embed_model}, args.fresh)
     engine = QAEngine(settings.model_copy(update={"data_dir": run_dir / "store"}))
     judge = judges.build_judge(args.judge, engine)  # before the long part: fail early
     asker: runner.Asker = (runner.OverHTTP(args.url, args.api_key) if args.url
@@ -173,6 +172,8 @@ def _evaluate(settings: Settings, args: argparse.Namespace, dataset: Any) -> dic
     dated = has_dates and not args.without_as_of
     undated = "without-as-of" if has_dates and args.without_as_of else ""
     variant = "-".join(filter(None, (asker.variant, undated)))
+    if args.reask and runner.forget(run_dir, variant):
+        print("asking every question again (--reask)", file=sys.stderr)
     with tqdm(total=len(dataset.questions), unit=" questions", desc="asking", disable=None,
               leave=False) as bar:
         records = runner.run(dataset, asker, run_dir, lambda _: bar.update(), variant,

@@ -132,10 +132,10 @@ class OverHTTP:
 
 
 def prepare(run_dir: Path, dataset: Dataset, store_stamp: dict[str, Any],
-            fresh: bool = False, reask: bool = False) -> list[str]:
+            fresh: bool = False) -> list[str]:
     """Make ``run_dir`` fit this run before anything is ingested: another corpus or
-    embedder (or ``fresh``) empties the store, other questions (or ``reask``) drop the kept
-    answers. Returns what was reset, to say so."""
+    embedder (or ``fresh``) empties the store, other questions drop every kept answer.
+    Returns what was reset, to say so."""
     run_dir.mkdir(parents=True, exist_ok=True)
     stamp_path = run_dir / "run.json"
     old = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
@@ -144,12 +144,21 @@ def prepare(run_dir: Path, dataset: Dataset, store_stamp: dict[str, Any],
     if fresh or any(old.get(k) != stamp[k] for k in ("dataset", "corpus", "store")):
         shutil.rmtree(run_dir / "store", ignore_errors=True)
         reset.append("store")
-    if reset or reask or old.get("questions") != stamp["questions"]:
+    if reset or old.get("questions") != stamp["questions"]:
         for answers in run_dir.glob("answers*.jsonl"):
             answers.unlink()
         reset.append("answers")
     stamp_path.write_text(json.dumps(stamp | {"askers": old.get("askers", {})}, indent=2))
     return reset
+
+
+def forget(run_dir: Path, variant: str) -> bool:
+    """Drop one variant's kept answers (``--reask``), keeping the other variants': asking
+    the extractive answerer again must not cost the local model's hour of answers."""
+    answers = run_dir / answers_name(variant)
+    existed = answers.exists()
+    answers.unlink(missing_ok=True)
+    return existed
 
 
 def run(dataset: Dataset, asker: Asker, run_dir: Path,

@@ -230,8 +230,13 @@ def test_other_questions_or_corpus_start_the_run_afresh(tmp_path: Path) -> None:
     assert runner.prepare(run_dir, dataset, {"embedder": "local"}, fresh=True) == [
         "store", "answers"]
     (run_dir / "store").mkdir()
-    assert runner.prepare(run_dir, dataset, {"embedder": "local"}, reask=True) == ["answers"]
-    assert (run_dir / "store").exists()
+    # --reask drops the answers of the variant asked again, and only those
+    for name in (runner.ANSWERS, runner.answers_name("local")):
+        (run_dir / name).write_text('{"id": "seed-001"}\n')
+    assert runner.prepare(run_dir, dataset, {"embedder": "local"}) == []
+    assert runner.forget(run_dir, "local") and not runner.forget(run_dir, "local")
+    assert (run_dir / runner.ANSWERS).exists() and (run_dir / "store").exists()
+    assert not (run_dir / runner.answers_name("local")).exists()
 
 
 def test_multihop_adapter_groups_facts_into_articles(tmp_path: Path) -> None:
