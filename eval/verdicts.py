@@ -24,6 +24,8 @@ from typing import Any
 from eval import multihop
 from eval.answerability import auc
 from eval.calibrate import HERE
+from eval.metrics import VERDICTS
+from qa.answer.polar import verdict
 from qa.config import Settings
 from qa.engine import QAEngine
 
@@ -40,7 +42,7 @@ def measure(settings: Settings, path: Path | None, data_dir: Path | None) -> lis
         rows = []
         for question in data.questions:
             reference = question.reference.strip().lower()
-            if reference not in {"yes", "no"}:
+            if reference not in VERDICTS:
                 continue
             p_yes = engine.verdict_probability(question.question)
             rows.append({"id": question.id, "type": question.type, "reference": reference,
@@ -52,8 +54,8 @@ def tally(rows: list[Row], bound: float) -> dict[str, int]:
     out = {"right": 0, "wrong": 0, "withheld": 0}
     for row in rows:
         p = row["p_yes"]
-        said = None if p is None else "yes" if p >= bound else "no" if p <= 1 - bound else None
-        out["withheld" if said is None else "right" if said == row["reference"]
+        said = None if p is None else verdict(p, (1 - bound, bound))
+        out["withheld" if said is None else "right" if said.lower() == row["reference"]
             else "wrong"] += 1
     return out
 
