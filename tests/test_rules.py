@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer.kinds import answer_kind
 from qa.check.support import CAPS, post_stated_as_fact
-from qa.text.contrast import contradicting_words, has_negation
+from qa.text.contrast import contradicting_words, has_negation, reversed_direction
 from qa.text.names import missing_from, names_in
 from qa.text.numbers import numbers
 from qa.text.speech import (
@@ -27,6 +27,9 @@ EVIDENCE = "Four people died in the shootout in Zvecan on Sunday, police said."
     ("negation on one side only", "Four people did not die in the shootout.",
      "Four people died in the shootout."),
     ("opposite word", "The death toll rose.", "The death toll fell."),
+    ("opposite direction", "Sales continue to rise.", "Sales continue to drop."),
+    ("roles swapped", "Kosovo accuses Serbia of arming the fighters.",
+     "Serbia accuses Kosovo of arming the fighters."),
     ("reported speech stated as fact", "Four people died in the shootout.", EVIDENCE),
 ])
 def test_each_cap_applies_to_its_case_and_not_to_a_plain_match(cap: str, claim: str,
@@ -131,6 +134,18 @@ def test_negation_opposites_and_aliases() -> None:
     assert has_negation("They never came") and has_negation("It didn't") and not has_negation("Go")
     assert contradicting_words("Prices rose", "Prices fell") == {"rose"}
     assert not contradicting_words("Prices rose", "Prices rose and fell")
+
+
+@pytest.mark.parametrize(("claim", "evidence", "opposite"), [
+    ("The economy grew by 2%.", "The economy shrank by 2%.", True),
+    ("Concerns eased.", "Concerns were raised.", True),
+    ("Sales increased.", "Sales surged.", False),  # the same way
+    ("Costs increased.", "Sales fell while costs rose.", False),  # the evidence goes both ways
+    ("Sales fell, then rebounded.", "Sales fell.", False),  # the claim goes both ways
+    ("The ceasefire held.", "Sales fell.", False),  # no movement in the claim
+])
+def test_a_quantity_moved_the_other_way(claim: str, evidence: str, opposite: bool) -> None:
+    assert reversed_direction(claim, evidence) is opposite
     assert not missing_from(names_in("The US said"), set(terms("the United States said")))
     assert missing_from(names_in("Paris said"), set(terms("London said")))
 

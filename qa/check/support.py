@@ -3,7 +3,8 @@
 The score mixes lexical coverage (the claim's stemmed content words found in the evidence,
 names and numbers counting double) with the embedding cosine of claim and evidence, then
 caps it when the claim has a number the evidence lacks, negates what the evidence says,
-uses the opposite word ("rose" for "fell"), or states as fact what the evidence only
+uses the opposite word ("rose" for "fell"), swaps two names' roles ("Serbia accuses Kosovo"
+for "Kosovo accuses Serbia"), or states as fact what the evidence only
 reports someone as saying.
 ``SUPPORTED`` is the threshold calibrated on ``eval/datasets/support_dev.jsonl``.
 """
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.text.contrast import contradicting_words, has_negation
+from qa.text.contrast import contradicting_words, has_negation, reversed_direction
 from qa.text.names import capitalised_names, missing_from, names_in
 from qa.text.numbers import numbers
+from qa.text.roles import swapped_roles
 from qa.text.speech import plain_statements, reports_speech, strip_attribution
 from qa.text.terms import terms
 
@@ -67,6 +69,8 @@ CAPS = (
     Cap("negation on one side only",
         lambda _, core, ev: has_negation(core) != has_negation(ev), factor=0.75),
     Cap("opposite word", lambda _, core, ev: bool(contradicting_words(core, ev)), 0.5),
+    Cap("opposite direction", lambda _, core, ev: reversed_direction(core, ev), 0.5),
+    Cap("roles swapped", lambda _, core, ev: swapped_roles(core, ev) is not None, 0.5),
     Cap("reported speech stated as fact", _speech_as_fact, 0.6),
 )
 """Applied in this order."""
