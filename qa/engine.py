@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from qa.answer.answerer import Answerer, build_answerer
 from qa.answer.extractive import ExtractiveAnswerer, best_score, by_score
 from qa.answer.reports import OtherReports, differs
+from qa.asked import split_messages, validated
 from qa.check.citations import REFUSAL, Checked, CitationChecker
 from qa.check.dating import when
 from qa.check.render import answer_pieces as rendered_pieces
@@ -45,10 +45,8 @@ from qa.types import RetrievedPassage as Retrieved
 if TYPE_CHECKING:
     from qa.answer.openai_chat import OpenAIChat
 
-MAX_TOP_K = 50
 MODEL_FAILED = ("The language model's answer did not pass the citation checks, so the "
                 "sentences of the articles that answer are quoted instead.")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: not valid Unicode text
 
 
 class QAEngine:
@@ -138,7 +136,7 @@ class QAEngine:
     def chat(self, messages: list[dict[str, str]], top_k: int | None = None,
              as_of: date | None = None) -> Answer:
         """Answer the last user message, reading earlier turns as the conversation."""
-        question, history = _split_messages(messages, self.settings.max_question_chars)
+        question, history = split_messages(messages, self.settings.max_question_chars)
         return self.ask(question, top_k=top_k, history=history, as_of=as_of)
 
     def stream_chat(self, messages: list[dict[str, str]], top_k: int | None = None,
@@ -148,7 +146,7 @@ class QAEngine:
         as a ``Preview``, the text is then the model's draft (markers numbering sources) and
         the ``Answer`` that follows is what to show; otherwise the text is the checked
         answer, sentence by sentence."""
-        question, history = _split_messages(messages, self.settings.max_question_chars)
+        question, history = split_messages(messages, self.settings.max_question_chars)
         evidence, started = self._gather(question, history, top_k, None, None, as_of)
         retrieved = time.perf_counter()
         quotes = self._quotes(evidence, started, retrieved)
@@ -196,7 +194,7 @@ class QAEngine:
                 since: date | None, until: date | None,
                 as_of: date | None = None) -> tuple[Evidence, float]:
         started = time.perf_counter()
-        question = _validate(question, since, until, top_k, self.settings.max_question_chars)
+        question = validated(question, since, until, top_k, self.settings.max_question_chars)
         turns = [t for t in (history or []) if t.get("role") in {"user", "assistant"}]
         search = self.answerer.condense(question, turns) if turns else question
         vector = self.embedder.embed_one(search)
@@ -362,41 +360,6 @@ def _empty_window(since: date | None, until: date | None) -> str:
     window = " ".join(x for x in (since and f"from {since.isoformat()}",
                                   until and f"until {until.isoformat()}") if x)
     return f"No article was published {window}, so {REFUSAL[0].lower()}{REFUSAL[1:]}"
-
-
-def _validate(question: str, since: date | None, until: date | None,
-              top_k: int | None, max_chars: int) -> str:
-    if not isinstance(question, str):
-        raise InvalidInput("the question must be text")
-    question = question.strip()
-    if not question:
-        raise InvalidInput("the question is empty")
-    if _SURROGATE.search(question):
-        raise InvalidInput("the question is not valid Unicode text")
-    if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
-        raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}")
-    if len(question) > max_chars:
-        raise InvalidInput(f"the question is longer than {max_chars} characters")
-    if since and until and since > until:
-        raise InvalidInput("since is after until")
-    return question
-
-
-def _split_messages(messages: list[dict[str, str]],
-                    max_chars: int) -> tuple[str, list[dict[str, str]]]:
-    """The question (the last message) and the conversation before it. Earlier turns are
-    read too (a follow-up is searched with the previous question), so they are held to the
-    same rules: text, valid Unicode, a question's length (an answer's: ten times that)."""
-    if not messages or messages[-1].get("role") != "user":
-        raise InvalidInput("the last message must be the user's question")
-    for number, message in enumerate(messages[:-1], start=1):
-        content = message.get("content", "")
-        limit = max_chars if message.get("role") == "user" else 10 * max_chars
-        if not isinstance(content, str) or _SURROGATE.search(content):
-            raise InvalidInput(f"message {number} is not valid Unicode text")
-        if len(content) > limit:
-            raise InvalidInput(f"message {number} is longer than {limit} characters")
-    return messages[-1].get("content", ""), messages[:-1]
 
 
 def _ms(seconds: float) -> float:
