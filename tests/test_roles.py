@@ -58,3 +58,9 @@ def test_the_names_must_be_near_each_other() -> None:
     evidence = "Kosovo accuses Serbia."
     assert swapped_roles(far, evidence) is None
     assert swapped_roles("Serbia accuses Kosovo.", evidence) is not None
+
+
+def test_a_claim_quoting_its_evidence_keeps_its_order() -> None:
+    both = "Kosovo accuses Serbia of lying. Serbia accuses Kosovo of lying."
+    assert swapped_roles("Serbia accuses Kosovo of lying.", both) is None
+    assert swapped_roles("lying. Serbia accuses Kosovo", both) is None
