@@ -40,6 +40,13 @@ def test_each_cap_applies_to_its_case_and_not_to_a_plain_match(cap: str, claim: 
     assert not rule.applies(plain, strip_attribution(plain), EVIDENCE)
 
 
+def test_a_number_written_out_is_checked_as_a_number_not_a_name() -> None:
+    rule = next(c for c in CAPS if c.name == "name the evidence lacks")
+    claim = "Twelve new moons were found around Jupiter."
+    assert not rule.applies(claim, claim, "12 new moons were found around Jupiter.")
+    assert rule.applies(claim, claim, "12 new moons were found around Saturn.")
+
+
 def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> None:
     # "Serbia is preparing to retake Kosovo [1][2]": the post's claim, cited beside a
     # sentence of the article's own, is still only the post's

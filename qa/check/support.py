@@ -11,6 +11,7 @@ reports someone as saying.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,13 +22,21 @@ from qa.text.names import capitalised_names, missing_from, names_in
 from qa.text.numbers import numbers
 from qa.text.roles import swapped_roles
 from qa.text.speech import plain_statements, reports_speech, strip_attribution
-from qa.text.terms import terms
+from qa.text.terms import stem, terms
 
 SUPPORTED = 0.74
 LEXICAL_WEIGHT = 0.6
 PLAIN_COVERAGE = 0.8
 """Share of a claim the evidence must state as its own (not as reported speech) for the
 claim to go unattributed."""
+
+
+def claimed_names(claim: str) -> set[str]:
+    """The names a claim brings (``names_in``), without a number written out that opens a
+    sentence ("Twelve new moons …"): a number is checked as a number, and "12" in the
+    evidence holds it."""
+    spelled = {stem(w.lower()) for w in re.findall(r"\b[A-Z][a-z]+\b", claim) if numbers(w)}
+    return names_in(claim) - spelled
 
 
 def lexical_coverage(claim: str, evidence: str) -> float:
@@ -65,7 +74,7 @@ class Cap:
 CAPS = (
     Cap("number the evidence lacks", lambda _, core, ev: bool(numbers(core) - numbers(ev)), 0.3),
     Cap("name the evidence lacks",  # the attribution's names too
-        lambda claim, _, ev: bool(missing_from(names_in(claim), set(terms(ev)))), 0.45),
+        lambda claim, _, ev: bool(missing_from(claimed_names(claim), set(terms(ev)))), 0.45),
     Cap("negation on one side only",
         lambda _, core, ev: has_negation(core) != has_negation(ev), factor=0.75),
     Cap("opposite word", lambda _, core, ev: bool(contradicting_words(core, ev)), 0.5),
