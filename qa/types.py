@@ -131,7 +131,8 @@ class Answer(BaseModel):
     articles do say (not as the answer); ``None`` when nothing is near."""
     verdict: str | None = None
     """A yes-or-no question about what reports say: the language model's verdict ("yes",
-    "no") over the cited sentences, which the answer opens with; ``None`` otherwise, and
+    "no"; or the word chosen of the two a question names, "consistent") over the cited
+    sentences, which the answer opens with; ``None`` otherwise, and
     when the model was unsure (the quotes are shown alone)."""
     differs: str | None = None
     """When the retrieved reports give different numbers for what the question asks, each

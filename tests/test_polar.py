@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer.polar import about_reports, is_polar, offers_alternatives, verdict
+from qa.answer.polar import (
+    about_reports,
+    alternatives,
+    is_polar,
+    offers_alternatives,
+    verdict,
+)
 from qa.engine import QAEngine
 from qa.index.embedding import Embedder
 from qa.text.wordlists import pairs, word_set
@@ -73,6 +79,19 @@ def test_a_prefixed_opposite_or_a_second_question_offers_alternatives() -> None:
     assert offers_alternatives("Did the reviews agree or disagree on the change?")
     assert offers_alternatives("Do both suggest the same cause, or do they present others?")
     assert not offers_alternatives("Did the council or the mayor approve the budget?")
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("Was the closure reported before or after the protest?", ("before", "after")),
+    ("Was the portrayal of the vote consistent or inconsistent?",
+     ("consistent", "inconsistent")),
+    ("Did the Times agree or disagree with the Gazette?", ("agree", "disagree")),
+    ("Do both suggest the same cause, or do they present others?", None),
+    ("Did the council approve the budget?", None),
+])
+def test_the_two_words_a_question_asks_between(question: str,
+                                               named: tuple[str, str] | None) -> None:
+    assert alternatives(question) == named
 
 
 @pytest.mark.parametrize("word", sorted(word_set("report_words")))
@@ -169,3 +188,21 @@ def test_the_web_chat_shows_the_verdict_before_the_quotes(tmp_path: Path,
         assert verdict.text == f"{expected.capitalize()}."
         assert message.find_element(By.CLASS_NAME, "answer").text.startswith(verdict.text)
         assert len(message.find_elements(By.CSS_SELECTOR, ".answer .cite")) >= 2
+
+
+CHOICE = ("Between the Riverton Gazette article on the council's vote and the Harbor Times "
+          "article on the protest, is the reporting on the library's closure consistent or "
+          "inconsistent?")
+
+
+def test_a_question_between_two_words_opens_with_the_one_the_model_prefers(
+        tmp_path: Path, embedder: Embedder) -> None:
+    engine = _engine(tmp_path, embedder, answerability="model", verdict_from=0.5)
+    answer = engine.ask(CHOICE)
+    _quotes_both(answer, engine)
+    assert answer.verdict in {"consistent", "inconsistent"}
+    assert answer.answer.startswith(f"{answer.verdict.capitalize()}. ")
+    preference = engine.verdict_probability(CHOICE)
+    assert preference is not None and 0 <= preference <= 1
+    assert answer.verdict == ("consistent" if preference >= 0.5 else "inconsistent")
+

@@ -91,8 +91,9 @@ function renderAnswer(item, answer) {
   }
   const byId = new Map(answer.citations.map((c) => [c.id, c]));
   if (answer.verdict) {
-    const verdict = el("span", "verdict", answer.verdict === "yes" ? "Yes." : "No.");
-    verdict.title = "The language model's verdict on this yes-or-no question, read from the " +
+    const word = answer.verdict.charAt(0).toUpperCase() + answer.verdict.slice(1);
+    const verdict = el("span", "verdict", `${word}.`);
+    verdict.title = "The language model's verdict on this question, read from the " +
       "quoted sentences after it (the verdict itself is not a quote).";
     body.append(verdict, document.createTextNode(" "));
   }

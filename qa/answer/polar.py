@@ -14,7 +14,8 @@ article, a report, coverage; or ``named_outlets``: an outlet of the retrieved ar
 asked of the world ("Is Russia helping Serbia destabilise Kosovo?"), a model's "yes" would
 state as fact what the articles may only report someone claiming. A question offering its
 own alternatives ("consistent or inconsistent?", "before or after?") is not a yes-or-no
-question.
+question: it is answered the same way, its verdict the word the model prefers of the two
+(asked of each apart, so its leaning to "yes" cancels out), under the same bounds.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ QUOTES = 3
 """At most this many articles quoted under a verdict."""
 REPORT_WORDS = word_set("report_words")
 _CLAUSE_ASKS = re.compile(rf",\s*({AUXILIARY})\b", re.I)
-_OPPOSED = re.compile(r"\b(\w+)\s+or\s+(?:un|in|dis|non-?)\1\b", re.I)
+_OPPOSED = re.compile(r"\b(\w+)\s+or\s+((?:un|in|dis|non-?)\1)\b", re.I)
 """Alternatives a prefix makes: "consistent or inconsistent", "agree or disagree"."""
 _OR_ASKS = re.compile(rf",\s*or\s+({AUXILIARY})\b", re.I)
 """A second question offered as the alternative: "…, or do they propose …?"."""
-_PAIRS = [re.compile(rf"\b{a}\s+or\s+{b}\b", re.I) for a, b in pairs("alternative_pairs")]
+_PAIRS = [re.compile(rf"\b({a})\s+or\s+({b})\b", re.I) for a, b in pairs("alternative_pairs")]
 
 
 class YesModel(Protocol):
@@ -62,6 +63,17 @@ def offers_alternatives(question: str) -> bool:
     after" (``alternative_pairs``), "…, or do they …?"."""
     return bool(_OPPOSED.search(question) or _OR_ASKS.search(question)
                 or any(p.search(question) for p in _PAIRS))
+
+
+def alternatives(question: str) -> tuple[str, str] | None:
+    """The two words the question asks between, as it writes them ("consistent",
+    "inconsistent"; "before", "after"), when it names them; ``None`` otherwise (a second
+    question offered as the alternative, "…, or do they …?", names no word to answer)."""
+    asked = asked_part(question)
+    for pattern in (_OPPOSED, *_PAIRS):
+        if found := pattern.search(asked):
+            return found.group(1).lower(), found.group(2).lower()
+    return None
 
 
 def about_reports(question: str) -> bool:
@@ -112,20 +124,35 @@ class PolarJudge:
 
     @staticmethod
     def applies(evidence: Evidence) -> bool:
-        """A yes-or-no question about what reports say: it names a report or an outlet of
-        the retrieved articles."""
+        """A yes-or-no question, or one naming the two words it asks between, about what
+        reports say: it names a report or an outlet of the retrieved articles."""
         question = evidence.asked
-        return is_polar(question) and (about_reports(question) or bool(named_outlets(evidence)))
+        return (is_polar(question) or alternatives(question) is not None) and (
+            about_reports(question) or bool(named_outlets(evidence)))
 
     def probability(self, question: str, sources: str) -> float:
-        """The model's P(yes) for ``question`` over ``sources`` (numbered, as drafted from)."""
-        prompt = load_prompt("polar").format(sources=sources, question=_last(question))
-        return self.model.yes_probability(prompt)
+        """The model's P(yes) for ``question`` over ``sources`` (numbered, as drafted from);
+        for a question between two words, its preference for the first: P(yes) that the
+        answer is the first over the sum of that and P(yes) that it is the second, each
+        asked apart (``prompts/choice.txt``), so a model's leaning to "yes" cancels out."""
+        options = alternatives(question)
+        if options is None:
+            prompt = load_prompt("polar").format(sources=sources, question=_last(question))
+            return self.model.yes_probability(prompt)
+        first, second = (self.model.yes_probability(load_prompt("choice").format(
+            sources=sources, question=_last(question), option=option)) for option in options)
+        return first / (first + second) if first + second > 0 else 0.5
 
     def verdict(self, question: str, sources: str) -> str | None:
+        """"Yes" or "No" (a yes-or-no question), or the word chosen of the two the question
+        names, when the model is sure (``verdict``); ``None`` when it is not, or judges not."""
         if self.bounds is None:
             return None
-        return verdict(self.probability(question, sources), self.bounds)
+        said = verdict(self.probability(question, sources), self.bounds)
+        options = alternatives(question)
+        if said is None or options is None:
+            return said
+        return (options[0] if said == "Yes" else options[1]).capitalize()
 
 
 def _last(question: str) -> str:
