@@ -207,9 +207,17 @@ def test_an_attributed_post_is_supported(llm_engine: QAEngine, llm: ScriptedLLM)
 ACCUSES = "Kosovo accuses Serbia"
 
 
-def test_swapped_roles_pass_the_rules_and_the_model_rejects_them(
+def test_swapped_roles_the_rules_pass_on_a_looser_span_the_model_rejects(
         llm_engine: QAEngine, llm: ScriptedLLM) -> None:
+    from qa.check.support import caps_against
+
     swapped = "Serbia accuses Kosovo of destabilizing the area with Russia's help [{s}]."
+    claim = swapped.replace(" [{s}]", "")
+    # against the span it swaps, the rules' roles cap rejects it; but another sentence of the
+    # source ("… Kurti … claiming that Serbia, with the help of ally Russia, is trying to
+    # destabilize the area") shares its words in no order the rules read, so the model decides
+    assert "roles swapped" in [c.name for c in caps_against(
+        claim, "Kosovo accuses Serbia of destabilizing the area with Russia's help.")]
     reply(llm, swapped, s=ACCUSES)
     llm.judgements.append(0.1)  # the model: the span does not say this
     answer = llm_engine.ask("Who accuses whom of destabilizing the area?")
@@ -218,7 +226,7 @@ def test_swapped_roles_pass_the_rules_and_the_model_rejects_them(
     [asked] = llm.judge_requests
     assert asked["max_tokens"] == 1 and asked["logprobs"] is True
     prompt = asked["messages"][-1]["content"]
-    assert "Serbia accuses Kosovo" in prompt and "Kosovo accuses Serbia" in prompt
+    assert "Serbia accuses Kosovo" in prompt and "Kurti" in prompt
     check_invariants(answer, llm_engine)
     # the same draft where the model says yes is shown: the model decided, not the rules
     reply(llm, swapped, s=ACCUSES)
