@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 
-from qa.text.cues import DATE, FULL_NAME, PLACE, UNKNOWN
+from qa.text.cues import DATE, DATE_NAMES, FULL_NAME, PLACE, UNKNOWN
 from qa.text.names import names_in
 from qa.text.numbers import numbers
 from qa.text.sentences import sentence_spans
 from qa.text.terms import terms
-from qa.text.wordlists import word_set
 
 NO_ANSWER = -1.0
 """The fit of a sentence that cannot answer the kind of question asked."""
@@ -69,7 +68,6 @@ reference gained; seed gold set unchanged."""
 
 ASKS = re.compile(r"\?[\s\"'”’)]*$")
 """A sentence that ends asking a question."""
-DATE_NAMES = frozenset(terms(" ".join(word_set("date_words"))))
 
 
 def novel_names(sentence: str, question: str) -> set[str]:

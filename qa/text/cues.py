@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from qa.text.terms import terms
 from qa.text.wordlists import phrases, word_set
 
 
@@ -19,6 +20,8 @@ UNKNOWN = re.compile(rf"\b(not (been )?({one_of(word_set('unknown_participles'))
                      rf"{one_of(word_set('unknown_words'))})\b", re.I)
 DATE = re.compile(rf"\b(\d{{4}}|{one_of(word_set('date_words'), phrases('date_phrases'))})\b",
                   re.I)
+DATE_NAMES = frozenset(terms(" ".join(word_set("date_words"))))
+"""The stems of the date words: capitalised days and months are no names of who or what."""
 FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b")
 # Case-sensitive on the name: "in the death" is no place.
 PLACE = re.compile(rf"\b(?i:{one_of(word_set('place_prepositions'))})\s+(?i:(the|a|an)\s+)?"

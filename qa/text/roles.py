@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from qa.text.cues import DATE_NAMES
 from qa.text.names import names_in
 from qa.text.sentences import sentence_spans
-from qa.text.terms import STOPWORDS, stem, terms, words
+from qa.text.terms import STOPWORDS, stem, words
 from qa.text.wordlists import word_set
 
 ROLE_WINDOW = 16
@@ -26,7 +27,6 @@ PASSIVE_REACH = 3
 AGENT_MARKERS = word_set("passive_agent")
 """A word with one of these within ``PASSIVE_REACH`` words after it reads the other way
 round ("is considered good news by all parties")."""
-_TIME_NAMES = frozenset(terms(" ".join(word_set("date_words"))))
 
 
 def _tokens(text: str) -> tuple[list[str | None], list[str]]:
@@ -68,7 +68,7 @@ def swapped_roles(claim: str, evidence: str) -> tuple[str, str, str] | None:
         sentences.append((stems, plain, names_in(evidence[start:end])))
     for stems, _, names in sentences:
         shared = {n for n in claim_names & names
-                  if n.isalpha() and n not in _TIME_NAMES and n in claim_stems and n in stems}
+                  if n.isalpha() and n not in DATE_NAMES and n in claim_stems and n in stems}
         for first, word, second in _triples(claim_stems, claim_words, shared,
                                             claim_names | names):
             if any(_ordered(s, p, second, word, first) for s, p, _ in sentences) and not any(
