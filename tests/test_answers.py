@@ -57,6 +57,8 @@ def test_questions_are_answered_from_the_right_sentence(seeded: QAEngine, questi
     "What is the recipe for Serbian goulash?",
     "How did the stock market react to the news?",
     "Did Greece send troops?",
+    # "a long border between the two countries": a count of countries is no length
+    "How long is the border between Kosovo and Serbia?",
 ])
 def test_questions_the_article_cannot_answer_are_refused(seeded: QAEngine, question: str) -> None:
     answer = seeded.ask(question)

@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from qa.text.cues import ABOUT_POST, DATE, FULL_NAME, PLACE, PRONOUN_START, UNKNOWN, one_of
+from qa.text.cues import (
+    ABOUT_POST,
+    DATE,
+    FULL_NAME,
+    PLACE,
+    PRONOUN_START,
+    UNKNOWN,
+    one_of,
+    says_unknown,
+)
 
 
 @pytest.mark.parametrize(("cue", "hit", "miss"), [
@@ -27,6 +36,17 @@ from qa.text.cues import ABOUT_POST, DATE, FULL_NAME, PLACE, PRONOUN_START, UNKN
 def test_each_cue(cue: re.Pattern[str], hit: str, miss: str) -> None:
     assert cue.search(hit), hit
     assert not cue.search(miss), miss
+
+
+@pytest.mark.parametrize(("sentence", "kind", "says"), [
+    ("The exact number of troops has not been specified.", "number", True),
+    ("The exact number of troops has not been specified.", "date", False),
+    ("The timing of the vote is unclear.", "date", True),
+    ("The timing of the vote is unclear.", "number", False),
+    ("The number of troops was specified on Monday.", "number", False),
+])
+def test_a_stated_unknown_is_of_a_kind(sentence: str, kind: str, says: bool) -> None:
+    assert says_unknown(sentence, kind) is says
 
 
 def test_alternation_prefers_the_longest_and_escapes() -> None:

@@ -8,7 +8,7 @@ from qa.answer.kinds import answer_kind
 from qa.check.support import CAPS, post_stated_as_fact
 from qa.text.contrast import contradicting_words, has_negation, reversed_direction
 from qa.text.names import missing_from, names_in
-from qa.text.numbers import numbers
+from qa.text.numbers import measures, numbers
 from qa.text.speech import (
     ATTRIBUTION,
     REPORTING,
@@ -58,8 +58,11 @@ def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> No
 
 
 @pytest.mark.parametrize(("question", "kind"), [
-    ("How many people died?", "number"), ("How much did it cost?", "number"),
-    ("What percentage voted?", "number"), ("When did it happen?", "date"),
+    ("How many people died?", "number"), ("How much did it cost?", "measure"),
+    ("What percentage voted?", "measure"), ("How long is the border in kilometres?", "measure"),
+    ("UK house prices dropped by what percentage in May?", "measure"),
+    ("How far did the storm travel?", "measure"), ("How old was the pilot?", "number"),
+    ("When did it happen?", "date"),
     ("What year was it founded?", "date"), ("Who leads Kosovo?", "person"),
     ("Whose car was it?", "person"), ("Where did the clash happen?", "place"),
     ("In which country is Zvecan?", "place"), ("Why did NATO act?", "other"),
@@ -73,6 +76,11 @@ def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> No
     ("Nicola Sturgeon resigned after how many years as first minister?", "number"),
     ("Did NATO have UN approval when it bombed Serbia in 1999?", "other"),
     ("Who was in charge when the bridge fell?", "person"),
+    # a preposition before the asking word; a verb after it makes it a clause that asks not
+    ("In what year did Robert Burns, whose birthday is in January, write the poem?", "date"),
+    ("In what may be the largest cattle killing ever, how many cows died?", "number"),
+    ("Biden will end the emergency in which month of this year?", "date"),
+    ("In which European country is Andrew Tate held?", "place"),
 ])
 def test_answer_kinds(question: str, kind: str) -> None:
     assert answer_kind(question) == kind
@@ -86,6 +94,36 @@ def test_answer_kinds(question: str, kind: str) -> None:
 ])
 def test_numbers_in_digits_and_words(text: str, found: set[str]) -> None:
     assert numbers(text) == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("a ticket costs $450,000", {"450000"}), ("paused for six months", {"6"}),
+    ("18% of Brits", {"18"}), ("52.1 per cent of the vote", {"52.1"}),
+    ("a route of 1.3 miles", {"1.3"}), ("a $787.5m settlement", {"787.5"}),
+    ("£12,000 for the house", {"12000"}), ("a three-year term", {"3"}),
+    # a count of things, a year, a bare number: no measure
+    ("a long border between the two countries", set()), ("four people died", set()),
+    ("independence in 2008", set()), ("it scored 52", set()),
+])
+def test_measures_are_numbers_with_their_unit(text: str, found: set[str]) -> None:
+    assert measures(text) == found
+
+
+@pytest.mark.parametrize(("kind", "sentence", "fits"), [
+    # a measure question wants a number with its unit, not a count of things
+    ("measure", "A long border runs between the two countries.", False),
+    ("measure", "The border is 352 kilometres long.", True),
+    ("number", "A long border runs between the two countries.", True),
+    # a sentence saying a value is not known answers only a question for that kind of value
+    ("number", "The exact number of the forces has not been specified.", True),
+    ("date", "The exact number of the forces has not been specified.", False),
+    ("date", "The date of the deployment has not been disclosed.", True),
+    ("number", "The date of the deployment has not been disclosed.", False),
+])
+def test_fit_to_the_kind_asked(kind: str, sentence: str, fits: bool) -> None:
+    from qa.answer.kinds import NO_ANSWER, fit
+
+    assert (fit(kind, sentence, set()) > NO_ANSWER) is fits
 
 
 @pytest.mark.parametrize("verb", ["said", "stated", "posted", "claimed", "argued", "alleged"])
@@ -182,6 +220,13 @@ def test_a_name_question_wants_a_name_it_does_not_hold(question: str, sentence: 
 
     assert ENTITY_QUESTION.search(question)
     assert novel_name(sentence, question) is novel
+
+
+def test_a_question_for_names_asks_for_a_name() -> None:
+    from qa.answer.kinds import ENTITY_QUESTION
+
+    assert ENTITY_QUESTION.search("What were the names of the four people who died?")
+    assert ENTITY_QUESTION.search("What is the name of the village?")
 
 
 @pytest.mark.parametrize("question", ["What did NATO approve?", "Which is larger?",

@@ -23,6 +23,7 @@ from qa.answer.kinds import (
     ENTITY_QUESTION,
     NAMED,
     NO_ANSWER,
+    NUMERIC,
     answer_kind,
     asked_part,
     counts,
@@ -347,7 +348,7 @@ def _agreement(ranked: list[Scored], sources: list[str], question: str, kind: st
     name the question does not hold (a number, for "how many") found in the best
     ``AGREEMENT_POOL`` sentences of other articles. News repeats its answer: "Microsoft
     announced 10,000 job cuts" is told by several reports, a related sentence by one."""
-    items = [counts(s.text) - asked_numbers if kind == "number" else
+    items = [counts(s.text) - asked_numbers if kind in NUMERIC else
              novel_names(s.text, question) for s in ranked]
     held: dict[str, set[str]] = {}
     for scored, found in zip(ranked[:AGREEMENT_POOL], items, strict=False):

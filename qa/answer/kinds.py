@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
-from qa.text.cues import DATE, DATE_NAMES, FULL_NAME, PLACE, UNKNOWN
+from qa.text.cues import DATE, DATE_NAMES, FULL_NAME, PLACE, says_unknown
 from qa.text.names import names_in
-from qa.text.numbers import numbers
+from qa.text.numbers import measures, numbers
 from qa.text.sentences import sentence_spans
 from qa.text.terms import terms
 
+NUMERIC = frozenset({"number", "measure"})
+"""The kinds whose answer is a number: a count ("how many"), or a measure with its unit."""
 NO_ANSWER = -1.0
 """The fit of a sentence that cannot answer the kind of question asked."""
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -20,9 +22,17 @@ WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 YES_NO = re.compile(rf"^\W*({AUXILIARY})\b", re.I)
 
 
+PREPOSITION = re.compile(r"^\W*(in|on|at|by|for|from|to|of|with|until|since|after|before|"
+                         r"during|about|into|under|over)\W*$", re.I)
+CLAUSE = re.compile(rf"^\w+\s+({AUXILIARY}|is|be)\b", re.I)
+"""A preposition alone before the question word opens the asking ("In what year …?"),
+unless a verb follows the word: "In what may be the largest …, how many …?" asks later."""
+
+
 def asked_part(question: str) -> str:
     """The part of a question that asks: from its question word, in its last sentence
-    ("… this week. Who was named MVP?"). A question word that opens the sentence asks; a
+    ("… this week. Who was named MVP?"). A question word that opens the sentence (after a
+    preposition at most: "In what year did Burns, whose …") asks; a
     sentence opening with a verb ("Did NATO …?") asks yes or no; otherwise the last question
     word asks, as in a quiz's "… infringed a copyright when he recreated prints of which
     celebrity?" (that "when" only joins a clause)."""
@@ -31,30 +41,34 @@ def asked_part(question: str) -> str:
     found = list(WH.finditer(last))
     if not found or YES_NO.match(last):
         return last
-    if not re.search(r"\w", last[:found[0].start()]):
-        return last[found[0].start():]
+    before, first = last[:found[0].start()], last[found[0].start():]
+    if not re.search(r"\w", before) or (PREPOSITION.match(before) and not CLAUSE.match(first)):
+        return first
     return last[found[-1].start():]
 
 
 def answer_kind(question: str) -> str:
     """What kind of answer the question's asking word wants (``asked_part``)."""
     q = asked_part(question).lower()
-    if re.match(r"\W*(how (many|much|long|old|far)|what (number|percentage|amount))\b", q) or \
+    if re.match(r"\W*(how (much|long|far)|what (percentage|amount))\b", q):
+        return "measure"
+    if re.match(r"\W*(how (many|old)|what number)\b", q) or \
             re.search(r"\b(death|casualty) toll\b|\bthe number of\b", q):
         return "number"
-    if re.match(r"\W*(when|what (year|date|day|month|time))\b", q):
+    if re.match(r"\W*(when|what (year|date|day|month|time)|which (year|month|date))\b", q):
         return "date"
     if re.match(r"\W*who(m|se)?\b", q):
         return "person"
     if re.match(r"\W*where\b", q) or re.search(
-            r"\bin (which|what) (country|city|town|region|state|place)\b", question, re.I):
+            r"\bin (which|what) ([\w-]+ ){0,2}(country|nation|city|town|county|province|"
+            r"region|state|place|island)\b", question, re.I):
         return "place"
     return "other"
 
 
 ENTITY_QUESTION = re.compile(
     rf"^\W*(which|what)\b(?!\s+({AUXILIARY}|happened|happens)\b)|"
-    r"\bwhat (is|was|are|were) the name\b", re.I)
+    r"\bwhat (is|was|are|were) the names?\b", re.I)
 """A question asking for a thing by its name: "Which country …?", "What vegetable …?"."""
 NAMED = (0.0, -0.05)
 """The fit of a sentence to a question asking for a thing by its name (``ENTITY_QUESTION``):
@@ -82,14 +96,16 @@ def novel_name(sentence: str, question: str) -> bool:
 
 
 def fit(kind: str, sentence: str, asked: set[str]) -> float:
-    """A small bonus when the sentence holds the kind of answer asked for; a "how many" or
-    "when" question meets in a sentence with no number or date of its own (``asked`` are the
-    question's numbers) no answer at all, unless the sentence says the value is not known."""
-    if kind == "number":
-        held = counts(sentence) - asked
-        return 0.05 if held or UNKNOWN.search(sentence) else NO_ANSWER
+    """A small bonus when the sentence holds the kind of answer asked for; a "how many",
+    "how much" or "when" question meets in a sentence with no number (for "how much", "how
+    long", "what percentage": with its unit), or no date, of its own (``asked`` are the
+    question's numbers) no answer at all, unless the sentence says such a value is not
+    known ("the exact number … has not been specified" answers "how many", not "when")."""
+    if kind in NUMERIC:
+        held = (counts(sentence) if kind == "number" else measures(sentence)) - asked
+        return 0.05 if held or says_unknown(sentence, "number") else NO_ANSWER
     if kind == "date":
-        return 0.05 if DATE.search(sentence) or UNKNOWN.search(sentence) else NO_ANSWER
+        return 0.05 if DATE.search(sentence) or says_unknown(sentence, "date") else NO_ANSWER
     if kind == "person":
         return 0.05 if FULL_NAME.search(sentence) else -0.03
     if kind == "place":

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date
 
 from qa.answer.extractive import ExtractiveAnswerer, Scored, _attributed
-from qa.answer.kinds import answer_kind
+from qa.answer.kinds import NUMERIC, answer_kind
 from qa.text.numbers import numbers
 from qa.types import AnswerSentence, Citation, Draft, DraftSentence, Evidence
 
-KINDS = frozenset({"number"})
+KINDS = NUMERIC
 """The kinds of question (``kinds.answer_kind``) whose reports are compared."""
 MAX_OTHERS = 2
 

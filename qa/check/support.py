@@ -3,8 +3,9 @@
 The score mixes lexical coverage (the claim's stemmed content words found in the evidence,
 names and numbers counting double) with the embedding cosine of claim and evidence, then
 caps it when the claim has a number the evidence lacks, negates what the evidence says,
-uses the opposite word ("rose" for "fell"), swaps two names' roles ("Serbia accuses Kosovo"
-for "Kosovo accuses Serbia"), or states as fact what the evidence only
+uses the opposite word ("rose" for "fell"), moves a quantity the other way than the
+evidence does ("sales continue to rise" over "… to drop"), swaps two names' roles ("Serbia
+accuses Kosovo" for "Kosovo accuses Serbia"), or states as fact what the evidence only
 reports someone as saying.
 ``SUPPORTED`` is the threshold calibrated on ``eval/datasets/support_dev.jsonl``.
 """

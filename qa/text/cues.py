@@ -18,6 +18,16 @@ def one_of(*lists: Iterable[str]) -> str:
 
 UNKNOWN = re.compile(rf"\b(not (been )?({one_of(word_set('unknown_participles'))})|"
                      rf"{one_of(word_set('unknown_words'))})\b", re.I)
+_UNKNOWN_WHAT = {kind: re.compile(rf"\b({one_of(word_set(f'unknown_{kind}'))})\b", re.I)
+                 for kind in ("number", "date")}
+
+
+def says_unknown(sentence: str, kind: str) -> bool:
+    """The sentence says a value of the ``kind`` ("number" or "date") is not known: "The
+    exact number … has not been specified" for a number, not for a date."""
+    return bool(UNKNOWN.search(sentence) and _UNKNOWN_WHAT[kind].search(sentence))
+
+
 DATE = re.compile(rf"\b(\d{{4}}|{one_of(word_set('date_words'), phrases('date_phrases'))})\b",
                   re.I)
 DATE_NAMES = frozenset(terms(" ".join(word_set("date_words"))))

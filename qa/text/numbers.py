@@ -8,8 +8,9 @@ import re
 
 from text_to_num import alpha2digit
 
+from qa.text.cues import one_of
 from qa.text.terms import words
-from qa.text.wordlists import word_map
+from qa.text.wordlists import phrases, word_map, word_set
 
 EXTRA_WORDS = word_map("number_words")
 """Words text2num does not read as numbers ("dozen", "twice")."""
@@ -17,6 +18,12 @@ _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WHOLE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\w)")  # "4th" from "fourth" is no count
 _WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.I)
 """text2num reads "three year" but not "three-year" (it does read "twenty-one" either way)."""
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_UNITS = one_of(word_set("measure_units"), phrases("measure_phrases"))
+_MEASURE = re.compile(
+    rf"[{''.join(map(re.escape, sorted(word_set('currency_signs'))))}]\s?({_NUMBER})|"
+    rf"(?<![\w.])({_NUMBER})\s*-?\s*(?:{_UNITS})(?!\w)", re.I)
+"""A number with its unit: after a currency sign or before a unit word (``wordlists.toml``)."""
 
 
 def numbers(text: str) -> set[str]:
@@ -29,3 +36,11 @@ def numbers(text: str) -> set[str]:
         found |= {n.replace(",", "") for n in _WHOLE.findall(converted)}
     found |= {EXTRA_WORDS[w] for w in words(text) if w in EXTRA_WORDS}
     return found
+
+
+def measures(text: str) -> set[str]:
+    """The numbers of ``text`` that come with a unit ("$450,000", "six months", "18%", "1.3
+    miles"), as ``numbers`` writes them: what a "how long", "how much" or "what percentage"
+    question wants; "two countries" is none."""
+    converted = alpha2digit(_WORD_HYPHEN.sub(" ", text), "en", threshold=0)
+    return {(m.group(1) or m.group(2)).replace(",", "") for m in _MEASURE.finditer(converted)}
