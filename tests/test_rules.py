@@ -59,7 +59,7 @@ def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> No
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("How many people died?", "number"), ("How much did it cost?", "measure"),
-    ("What percentage voted?", "measure"), ("How long is the border in kilometres?", "measure"),
+    ("What percentage voted?", "measure"), ("How long is the border in kilometres?", "duration"),
     ("UK house prices dropped by what percentage in May?", "measure"),
     ("How far did the storm travel?", "measure"), ("How old was the pilot?", "number"),
     ("When did it happen?", "date"),
@@ -101,6 +101,7 @@ def test_numbers_in_digits_and_words(text: str, found: set[str]) -> None:
     ("18% of Brits", {"18"}), ("52.1 per cent of the vote", {"52.1"}),
     ("a route of 1.3 miles", {"1.3"}), ("a $787.5m settlement", {"787.5"}),
     ("£12,000 for the house", {"12000"}), ("a three-year term", {"3"}),
+    ("will cost 4.2 million kronor", {"4.2"}), ("a 300-kilometre border", {"300"}),
     # a count of things, a year, a bare number: no measure
     ("a long border between the two countries", set()), ("four people died", set()),
     ("independence in 2008", set()), ("it scored 52", set()),
@@ -114,6 +115,12 @@ def test_measures_are_numbers_with_their_unit(text: str, found: set[str]) -> Non
     ("measure", "A long border runs between the two countries.", False),
     ("measure", "The border is 352 kilometres long.", True),
     ("number", "A long border runs between the two countries.", True),
+    ("duration", "A long border runs between the two countries.", False),
+    # how long: a measure of time, or the date it lasts until
+    ("duration", "The strike could last six months.", True),
+    ("duration", "The closure could last until the end of March.", True),
+    ("measure", "The closure could last until the end of March.", False),
+    ("duration", "The authority said on Monday that the pier will close.", False),
     # a sentence saying a value is not known answers only a question for that kind of value
     ("number", "The exact number of the forces has not been specified.", True),
     ("date", "The exact number of the forces has not been specified.", False),

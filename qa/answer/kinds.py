@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 
-from qa.text.cues import DATE, DATE_NAMES, FULL_NAME, PLACE, says_unknown
+from qa.text.cues import DATE, DATE_NAMES, FULL_NAME, LASTS_UNTIL, PLACE, says_unknown
 from qa.text.names import names_in
 from qa.text.numbers import measures, numbers
 from qa.text.sentences import sentence_spans
 from qa.text.terms import terms
 
-NUMERIC = frozenset({"number", "measure"})
-"""The kinds whose answer is a number: a count ("how many"), or a measure with its unit."""
+NUMERIC = frozenset({"number", "measure", "duration"})
+"""The kinds whose answer is a number: a count ("how many"), a measure with its unit ("how
+much"), or a duration ("how long": a measure, or the date it lasts until)."""
 NO_ANSWER = -1.0
 """The fit of a sentence that cannot answer the kind of question asked."""
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -50,7 +51,9 @@ def asked_part(question: str) -> str:
 def answer_kind(question: str) -> str:
     """What kind of answer the question's asking word wants (``asked_part``)."""
     q = asked_part(question).lower()
-    if re.match(r"\W*(how (much|long|far)|what (percentage|amount))\b", q):
+    if re.match(r"\W*how long\b", q):
+        return "duration"
+    if re.match(r"\W*(how (much|far)|what (percentage|amount))\b", q):
         return "measure"
     if re.match(r"\W*(how (many|old)|what number)\b", q) or \
             re.search(r"\b(death|casualty) toll\b|\bthe number of\b", q):
@@ -98,9 +101,12 @@ def novel_name(sentence: str, question: str) -> bool:
 def fit(kind: str, sentence: str, asked: set[str]) -> float:
     """A small bonus when the sentence holds the kind of answer asked for; a "how many",
     "how much" or "when" question meets in a sentence with no number (for "how much", "how
-    long", "what percentage": with its unit), or no date, of its own (``asked`` are the
+    long", "what percentage": with its unit; for "how long", a date it lasts until will
+    do), or no date, of its own (``asked`` are the
     question's numbers) no answer at all, unless the sentence says such a value is not
     known ("the exact number … has not been specified" answers "how many", not "when")."""
+    if kind == "duration" and LASTS_UNTIL.search(sentence):  # "… until the end of March"
+        return 0.05
     if kind in NUMERIC:
         held = (counts(sentence) if kind == "number" else measures(sentence)) - asked
         return 0.05 if held or says_unknown(sentence, "number") else NO_ANSWER

@@ -28,8 +28,11 @@ def says_unknown(sentence: str, kind: str) -> bool:
     return bool(UNKNOWN.search(sentence) and _UNKNOWN_WHAT[kind].search(sentence))
 
 
-DATE = re.compile(rf"\b(\d{{4}}|{one_of(word_set('date_words'), phrases('date_phrases'))})\b",
-                  re.I)
+_DATES = rf"\d{{4}}|{one_of(word_set('date_words'), phrases('date_phrases'))}"
+DATE = re.compile(rf"\b({_DATES})\b", re.I)
+LASTS_UNTIL = re.compile(
+    rf"\b({one_of(word_set('duration_ends'))})\W+(?:\w+\W+){{0,4}}?({_DATES})\b", re.I)
+"""A date something lasts until: "until the end of March", "through 2025"."""
 DATE_NAMES = frozenset(terms(" ".join(word_set("date_words"))))
 """The stems of the date words: capitalised days and months are no names of who or what."""
 FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]{2,}\b")

@@ -24,6 +24,7 @@ _MEASURE = re.compile(
     rf"[{''.join(map(re.escape, sorted(word_set('currency_signs'))))}]\s?({_NUMBER})|"
     rf"(?<![\w.])({_NUMBER})\s*-?\s*(?:{_UNITS})(?!\w)", re.I)
 """A number with its unit: after a currency sign or before a unit word (``wordlists.toml``)."""
+_MULTIPLIED = re.compile(r"(\d)\s+(hundred|thousand|million|billion|trillion)\b", re.I)
 
 
 def numbers(text: str) -> set[str]:
@@ -42,5 +43,7 @@ def measures(text: str) -> set[str]:
     """The numbers of ``text`` that come with a unit ("$450,000", "six months", "18%", "1.3
     miles"), as ``numbers`` writes them: what a "how long", "how much" or "what percentage"
     question wants; "two countries" is none."""
-    converted = alpha2digit(_WORD_HYPHEN.sub(" ", text), "en", threshold=0)
+    # "4.2 million kronor" kept whole: text2num would make "million" a number of its own
+    joined = _MULTIPLIED.sub(r"\1\2", _WORD_HYPHEN.sub(" ", text))
+    converted = alpha2digit(joined, "en", threshold=0)
     return {(m.group(1) or m.group(2)).replace(",", "") for m in _MEASURE.finditer(converted)}
