@@ -99,12 +99,12 @@ def novel_name(sentence: str, question: str) -> bool:
 
 
 def fit(kind: str, sentence: str, asked: set[str]) -> float:
-    """A small bonus when the sentence holds the kind of answer asked for; a "how many",
-    "how much" or "when" question meets in a sentence with no number (for "how much", "how
-    long", "what percentage": with its unit; for "how long", a date it lasts until will
-    do), or no date, of its own (``asked`` are the
-    question's numbers) no answer at all, unless the sentence says such a value is not
-    known ("the exact number … has not been specified" answers "how many", not "when")."""
+    """A small bonus when the sentence holds the kind of answer asked for. A "how many",
+    "how much", "how long" or "when" question meets no answer at all in a sentence without
+    a value of that kind of its own (``asked`` are the question's numbers): a count, a
+    number with its unit ("how much", "what percentage"), one of time or the date a thing
+    lasts until ("how long"), a date; unless the sentence says such a value is not known
+    ("the exact number … has not been specified" answers "how many", not "when")."""
     if kind == "duration" and LASTS_UNTIL.search(sentence):  # "… until the end of March"
         return 0.05
     if kind in NUMERIC:
