@@ -18,7 +18,7 @@ _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WHOLE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\w)")  # "4th" from "fourth" is no count
 _WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.I)
 """text2num reads "three year" but not "three-year" (it does read "twenty-one" either way)."""
-_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_NUMBER = _DIGITS.pattern
 _UNITS = one_of(word_set("measure_units"), phrases("measure_phrases"))
 _MEASURE = re.compile(
     rf"[{''.join(map(re.escape, sorted(word_set('currency_signs'))))}]\s?({_NUMBER})|"
