@@ -68,6 +68,10 @@ def test_a_post_among_the_evidence_makes_an_unattributed_claim_the_posts() -> No
     ("In which country is Zvecan?", "place"), ("Why did NATO act?", "other"),
     ("What is the death toll of the floods?", "number"),
     ("What was the number of people evacuated?", "number"),
+    # a size asks for a number, also when a yes-or-no question holds the asking
+    ("How large was the crowd?", "number"),
+    ("Has NATO announced how big the reinforcement will be?", "number"),
+    ("Did the police say how many people were arrested?", "number"),
     # the asking word is the one that opens the last sentence, else the last one
     ("The Chiefs won the Super Bowl this week. Who was named the game's MVP?", "person"),
     ("The court ruled Warhol infringed a copyright when he made prints of which celebrity?",

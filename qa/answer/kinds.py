@@ -49,14 +49,16 @@ def asked_part(question: str) -> str:
 
 
 def answer_kind(question: str) -> str:
-    """What kind of answer the question's asking word wants (``asked_part``)."""
+    """What kind of answer the question's asking word wants (``asked_part``); a number
+    also when the asking holds "how many/big/large", a toll or "the number of" anywhere
+    ("Has NATO announced how big the reinforcement will be?")."""
     q = asked_part(question).lower()
     if re.match(r"\W*how long\b", q):
         return "duration"
     if re.match(r"\W*(how (much|far)|what (percentage|amount))\b", q):
         return "measure"
-    if re.match(r"\W*(how (many|old)|what number)\b", q) or \
-            re.search(r"\b(death|casualty) toll\b|\bthe number of\b", q):
+    if re.match(r"\W*(how old|what number)\b", q) or re.search(
+            r"\bhow (many|big|large)\b|\b(death|casualty) toll\b|\bthe number of\b", q):
         return "number"
     if re.match(r"\W*(when|what (year|date|day|month|time)|which (year|month|date))\b", q):
         return "date"
