@@ -19,12 +19,13 @@ _WHOLE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\w)")  # "4th" from "fourth
 _WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.I)
 """text2num reads "three year" but not "three-year" (it does read "twenty-one" either way)."""
 _NUMBER = _DIGITS.pattern
-_UNITS = one_of(word_set("measure_units"), phrases("measure_phrases"))
+_MULTIPLIERS = word_set("number_multipliers")
+_UNITS = one_of(word_set("measure_units") | _MULTIPLIERS, phrases("measure_phrases"))
 _MEASURE = re.compile(
     rf"[{''.join(map(re.escape, sorted(word_set('currency_signs'))))}]\s?({_NUMBER})|"
     rf"(?<![\w.])({_NUMBER})\s*-?\s*(?:{_UNITS})(?!\w)", re.I)
 """A number with its unit: after a currency sign or before a unit word (``wordlists.toml``)."""
-_MULTIPLIED = re.compile(r"(\d)\s+(hundred|thousand|million|billion|trillion)\b", re.I)
+_MULTIPLIED = re.compile(rf"(\d)\s+({'|'.join(sorted(_MULTIPLIERS))})\b", re.I)
 
 
 def numbers(text: str) -> set[str]:
