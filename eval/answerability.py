@@ -1,6 +1,7 @@
 """Who should decide whether the articles answer: the score threshold or the model's reading.
 
     python -m eval.answerability [--realtimeqa DIR] [--data-dir DIR] [--report DIR] [--rescore]
+                                 [--candidates N]
 
 For every question of the development sets, the extractive scorer's best sentence score and
 the local model's P(none) (``qa.answer.answerability``: asked which of the best sentences
@@ -11,7 +12,8 @@ where the score is unsure, ``ASK_BETWEEN``). The P(none) threshold is the one th
 the shipped rule's mean balanced accuracy over the calibration sets (``seed_dev`` and, when
 ``../shared/data`` is present, RealTimeQA's rows of ``eval.calibrate``); ``seed_gold`` is
 held out. Needs a local model (``articleqa model install``); writes
-``eval/reports/answerability/``; ``--rescore`` scores its saved questions again.
+``eval/reports/answerability/``; ``--rescore`` scores its saved questions again;
+``--candidates`` shows the model that many sentences instead of the shipped ``CANDIDATES``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from eval import realtimeqa
 from eval.calibrate import HERE, ROOT, balanced_accuracy, read_jsonl, realtimeqa_rows
-from qa.answer.answerability import ASK_BETWEEN
+from qa.answer.answerability import ASK_BETWEEN, CANDIDATES
 from qa.config import Settings
 from qa.engine import QAEngine
 
@@ -43,7 +45,9 @@ def auc(scores: list[float], positive: list[bool]) -> float:
     return sum(pairs) / len(pairs) if pairs else float("nan")
 
 
-def measure(engine: QAEngine, rows: list[dict[str, object]]) -> list[Row]:
+def measure(engine: QAEngine, rows: list[dict[str, object]], candidates: int) -> list[Row]:
+    if engine.quoter.judge is not None:
+        engine.quoter.judge.candidates = candidates
     out = []
     for row in rows:
         best, none = engine.answerability(str(row["question"]))
@@ -59,14 +63,17 @@ def measure_all(settings: Settings, args: argparse.Namespace
         seed = QAEngine(settings.model_copy(update={"data_dir": base / "seed"}))
         if not seed.count_articles():
             seed.ingest([str(ROOT / "seeds")])
-        sets = {"seed_dev": measure(seed, read_jsonl(HERE / "datasets" / "seed_dev.jsonl"))}
+        shown = args.candidates
+        sets = {"seed_dev": measure(seed, read_jsonl(HERE / "datasets" / "seed_dev.jsonl"),
+                                    shown)}
         news = QAEngine(settings.model_copy(update={"data_dir": base / "realtimeqa"}),
                         embedder=seed.embedder)
         rows = realtimeqa_rows(news, args.realtimeqa or realtimeqa.default_dir())
         if rows:
-            sets["realtimeqa"] = measure(news, rows)
+            sets["realtimeqa"] = measure(news, rows, shown)
         calibration = list(sets)
-        sets["seed_gold"] = measure(seed, read_jsonl(HERE / "datasets" / "seed_gold.jsonl"))
+        sets["seed_gold"] = measure(seed, read_jsonl(HERE / "datasets" / "seed_gold.jsonl"),
+                                    shown)
     return sets, calibration, seed.answerer.model_name
 
 
@@ -101,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--rescore", action="store_true",
                         help="score again the questions saved in the report's report.json")
+    parser.add_argument("--candidates", type=int, default=CANDIDATES,
+                        help=f"sentences the model is shown (default {CANDIDATES}, as shipped)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     settings = Settings(answerer="local", answerability="model")
@@ -108,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         kept = json.loads((args.report / "report.json").read_text())
         sets, calibration, model = kept["questions"], kept["calibration"], kept["model"]
         seconds = float(kept.get("seconds", 0))
+        args.candidates = int(kept.get("candidates", CANDIDATES))
     else:
         sets, calibration, model = measure_all(settings, args)
         seconds = time.perf_counter() - started
@@ -122,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     took = f"Measured in {seconds:.0f} s." if seconds else ""
     lines = [
         "# Who decides to answer: the score threshold or the model's reading", "",
-        f"Model: {model}. P(none) threshold chosen on {', '.join(calibration)}: {chosen} "
+        f"Model: {model}, shown {args.candidates} sentences. P(none) threshold chosen on "
+        f"{', '.join(calibration)}: {chosen} "
         f"(grid {GRID[0]}–{GRID[-1]}); score threshold {score_t}. \"shipped\" asks the model "
         f"only for best scores from {ASK_BETWEEN[0]} to {ASK_BETWEEN[1]} "
         "(`qa/answer/answerability.py`); \"model\" asks it for every question. "
@@ -145,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     (args.report / "report.md").write_text("\n".join(lines) + "\n")
     (args.report / "report.json").write_text(json.dumps(
         {"model": model, "chosen": chosen, "calibration": calibration, "results": results,
-         "seconds": round(seconds), "questions": sets}, indent=1) + "\n")
+         "seconds": round(seconds), "candidates": args.candidates, "questions": sets},
+        indent=1) + "\n")
     print("\n".join(lines))
 
 
