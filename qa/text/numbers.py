@@ -25,7 +25,7 @@ _MEASURE = re.compile(
     rf"[{''.join(map(re.escape, sorted(word_set('currency_signs'))))}]\s?({_NUMBER})|"
     rf"(?<![\w.])({_NUMBER})\s*-?\s*(?:{_UNITS})(?!\w)", re.I)
 """A number with its unit: after a currency sign or before a unit word (``wordlists.toml``)."""
-_MULTIPLIED = re.compile(rf"(\d)\s+({'|'.join(sorted(_MULTIPLIERS))})\b", re.I)
+_MULTIPLIED = re.compile(rf"(\d)\s+({one_of(_MULTIPLIERS)})\b", re.I)
 
 
 def numbers(text: str) -> set[str]:
