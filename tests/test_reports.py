@@ -5,6 +5,7 @@ reports that agree, a single report), each asked of a store holding only its art
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,39 @@ def test_no_disagreement_for_questions_that_ask_no_number(tmp_path: Path,
                            for i, a in enumerate(case["articles"]))
     answer = engine.ask("What happened in the Riverton floods?")
     assert answer.differs is None
+
+
+def test_the_update_scorer_reads_the_answer_it_is_given(tmp_path: Path,
+                                                        embedder: Embedder) -> None:
+    """``eval.updates`` scores the figures an answer and its ``differs`` give, not the
+    outlet's date beside them; a wrong label is scored wrong."""
+    from eval.updates import listed, score
+
+    engine = QAEngine(make_settings(tmp_path), embedder=embedder)
+    case = CASES[0]
+    engine.ingest_articles(make_article(url=f"https://news.example/s/{i}", **a)
+                           for i, a in enumerate(case["articles"]))
+    answer = engine.ask(case["question"])
+    assert listed(answer) == [{"17"}, {"4"}]  # "17 (Daily Herald, 5 October 2023) [1]"
+    labelled = {"id": case["id"], "question": case["question"], "latest": ["17"],
+                "earlier": ["4"], "after": []}
+    right = score(labelled, answer)
+    assert right["latest_first"] and right["latest_named"] and right["earlier_shown"]
+    assert right["wrong_listed"] == [] and right["after_as_of"] == []
+    wrong = score({**labelled, "latest": ["9"], "earlier": ["12"], "after": ["17"]}, answer)
+    assert not wrong["latest_first"] and not wrong["latest_named"]
+    assert wrong["wrong_listed"] == ["4"] and wrong["after_as_of"] == ["17"]
+
+
+def test_the_labelled_realtimeqa_updates_are_consistent() -> None:
+    """Each RealTimeQA case: a day, its story's URLs, and figures labelled once each way."""
+    from eval.updates import LABELS, read_cases
+
+    cases = read_cases(LABELS)
+    assert len(cases) >= 7 and len({c["id"] for c in cases}) == len(cases)
+    for case in cases:
+        date.fromisoformat(case["as_of"])
+        assert case["latest"] and case["urls"] and len(set(case["urls"])) == len(case["urls"])
+        assert not set(case["latest"]) & set(case["after"])
+        assert not set(case["earlier"]) & set(case["after"])
+        assert all(numbers(n) == {n} for n in case["latest"] + case["earlier"] + case["after"])

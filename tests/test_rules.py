@@ -8,7 +8,7 @@ from qa.answer.kinds import answer_kind
 from qa.check.support import CAPS, post_stated_as_fact
 from qa.text.contrast import contradicting_words, has_negation, reversed_direction
 from qa.text.names import missing_from, names_in
-from qa.text.numbers import measures, numbers
+from qa.text.numbers import figures, measures, numbers
 from qa.text.speech import (
     ATTRIBUTION,
     REPORTING,
@@ -112,6 +112,16 @@ def test_numbers_in_digits_and_words(text: str, found: set[str]) -> None:
 ])
 def test_measures_are_numbers_with_their_unit(text: str, found: set[str]) -> None:
     assert measures(text) == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    # a multiplier in the plural is a vague quantity, never a report's figure
+    ("collapsing thousands of buildings", set()), ("Hundreds fled the town", set()),
+    ("millions of people affected", set()), ("killed 11,000 people", {"11000"}),
+    ("2 million bikes recalled", {"2", "1000000"}), ("a thousand homes", {"1000"}),
+])
+def test_figures_leave_out_vague_plurals(text: str, found: set[str]) -> None:
+    assert figures(text) == found
 
 
 @pytest.mark.parametrize(("kind", "sentence", "fits"), [

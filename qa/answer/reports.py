@@ -17,7 +17,7 @@ from datetime import date
 
 from qa.answer.extractive import ExtractiveAnswerer, Scored, _attributed
 from qa.answer.kinds import NUMERIC, answer_kind
-from qa.text.numbers import numbers
+from qa.text.numbers import figures, numbers
 from qa.types import AnswerSentence, Citation, Draft, DraftSentence, Evidence
 
 KINDS = NUMERIC
@@ -26,8 +26,9 @@ MAX_OTHERS = 2
 
 
 def values(text: str, asked: set[str]) -> set[str]:
-    """The numbers ``text`` gives that the question does not hold, years left out."""
-    return {n for n in numbers(text) - asked if not (len(n) == 4 and n[:2] in {"19", "20"})}
+    """The figures ``text`` gives that the question does not hold, years and vague plurals
+    ("thousands of homes") left out."""
+    return {n for n in figures(text) - asked if not (len(n) == 4 and n[:2] in {"19", "20"})}
 
 
 class OtherReports:

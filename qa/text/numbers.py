@@ -26,6 +26,8 @@ _MEASURE = re.compile(
     rf"(?<![\w.])({_NUMBER})\s*-?\s*(?:{_UNITS})(?!\w)", re.I)
 """A number with its unit: after a currency sign or before a unit word (``wordlists.toml``)."""
 _MULTIPLIED = re.compile(rf"(\d)\s+({one_of(_MULTIPLIERS)})\b", re.I)
+_VAGUE = re.compile(rf"\b(?:{one_of(_MULTIPLIERS)})s\b", re.I)
+"""A multiplier word in the plural ("thousands of homes", "millions"): no figure."""
 
 
 def numbers(text: str) -> set[str]:
@@ -38,6 +40,12 @@ def numbers(text: str) -> set[str]:
         found |= {n.replace(",", "") for n in _WHOLE.findall(converted)}
     found |= {EXTRA_WORDS[w] for w in words(text) if w in EXTRA_WORDS}
     return found
+
+
+def figures(text: str) -> set[str]:
+    """The numbers ``text`` reports as figures: ``numbers`` without the vague plurals
+    ("thousands of buildings" gives no 1000)."""
+    return numbers(_VAGUE.sub(" ", text))
 
 
 def measures(text: str) -> set[str]:
