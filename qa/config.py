@@ -90,7 +90,7 @@ class Settings(BaseSettings):
         "(or none); score = the extractive scorer's best score (QA_ANSWER_THRESHOLD); auto = "
         "model when the local model judges (catalogue.toml), else score.")
     none_threshold: float = Field(
-        0.13, ge=0, le=1, description="With QA_ANSWERABILITY=model: a question is refused "
+        0.11, ge=0, le=1, description="With QA_ANSWERABILITY=model: a question is refused "
         "when the model's probability that none of the best sentences answers is at least "
         "this (calibrated by python -m eval.answerability).")
     verdict_from: float = Field(
