@@ -271,3 +271,23 @@ def test_the_small_model_reads_token_probabilities_but_does_not_judge(engine: QA
     # says so, and QA_VERIFIER=auto keeps the rules alone with it
     assert same < 0.6 and engine.verifier.name == "heuristic"
     assert engine.stats()["verifier"] == "heuristic"
+
+
+def test_a_one_token_reading_does_not_depend_on_what_was_asked_before(
+        engine: QAEngine) -> None:
+    """The judge's P(none), the verdicts and the model's support check each read one
+    token's probabilities; llama.cpp's reuse of a cached prompt prefix changes those by a
+    little (its logits are not bit-for-bit the same for another batch split), which was
+    enough to flip a question at the judge's threshold. Read again after another prompt
+    sharing its start, the same prompt gives the same probabilities."""
+    model = engine.answerer.model  # type: ignore[attr-defined]
+    sentences = "\n".join(f"{i}. {s}" for i, s in enumerate([
+        "The shootout resulted in the death of four people.",
+        "NATO will send additional forces to Kosovo.",
+        "The exact number of the additional forces has not been specified."], start=1))
+    asked = (f"Sentences from news articles:\n{sentences}\n\nQuestion: {{}}\n\n"
+             "Reply with the number only.")
+    first = model.first_token(asked.format("How many people were injured in the shootout?"))
+    model.first_token(asked.format("How many people died in the shootout?"))
+    again = model.first_token(asked.format("How many people were injured in the shootout?"))
+    assert first[0] and again == first

@@ -8,7 +8,9 @@ are refused at once with ``UpstreamBusy`` (HTTP 503 ``upstream_busy`` with ``Ret
 Decoding cannot run away: at most ``QA_LLM_MAX_TOKENS`` tokens, and generation is stopped
 (not merely abandoned) at the answer's deadline (``QA_LLM_DEADLINE``), when the consumer of
 a stream goes away (a client that disconnects), or when the service stops (``close()``).
-The system prompt's tokens are kept cached between requests (``cache_prompt``).
+The system prompt's tokens are kept cached between answers (``cache_prompt``); a one-token
+reading (``first_token``: the judge, the verdicts, the support check) is read whole, so its
+probabilities do not depend on the request before it.
 """
 
 from __future__ import annotations
@@ -150,7 +152,10 @@ class LocalChat:
             try:
                 result = self._server.handle_chat_completions(
                     {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
-                     "temperature": 0, "cache_prompt": True, "stream": False,
+                     # read whole each time: a reused cached prefix gives logits that are
+                     # not bit-for-bit the same (llama.cpp's server notes on cache_prompt),
+                     # so a reading near a threshold would depend on the request before
+                     "temperature": 0, "cache_prompt": False, "stream": False,
                      "logprobs": True, "top_logprobs": 20})
             except Exception as exc:  # the library raises plain RuntimeError/ValueError
                 raise UpstreamError(f"the local model failed: {exc}") from exc
