@@ -22,6 +22,7 @@ import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from eval import realtimeqa
 from qa.config import Settings
@@ -33,7 +34,7 @@ ROOT = HERE.parent
 GRID = [round(0.30 + 0.02 * i, 2) for i in range(31)]
 
 
-def read_jsonl(path: Path) -> list[dict[str, object]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from eval.calibrate import read_jsonl
 from eval.realtimeqa import corpus, default_dir, weeks
 from qa.config import Settings
 from qa.engine import QAEngine
@@ -49,14 +50,10 @@ REPORT = HERE / "reports" / "updates"
 Case = dict[str, Any]
 
 
-def read_cases(path: Path) -> list[Case]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def own_cases() -> list[tuple[Case, list[Article]]]:
     """Our own cases, in the labelled file's terms (no figures after a day: asked without)."""
     out = []
-    for case in read_cases(OWN):
+    for case in read_jsonl(OWN):
         articles = [make_article(url=f"https://news.example/{case['id']}/{i}", **a)
                     for i, a in enumerate(case["articles"])]
         out.append(({**case, "latest": [case["latest"]], "after": [], "as_of": None}, articles))
@@ -65,7 +62,7 @@ def own_cases() -> list[tuple[Case, list[Article]]]:
 
 def realtimeqa_cases(root: Path) -> list[tuple[Case, list[Article]]]:
     """The labelled RealTimeQA cases with their articles, read from the data by URL."""
-    cases = read_cases(LABELS)
+    cases = read_jsonl(LABELS)
     wanted = {canonical_url(url) for case in cases for url in case["urls"]}
     found = {a.url: a for a in corpus(root, weeks(root))
              if isinstance(a, Article) and a.url in wanted}
@@ -85,6 +82,11 @@ def listed(answer: Answer) -> list[set[str]]:
     return [figures(part.split("(")[0]) for part in parts]
 
 
+def as_of(case: Case) -> date | None:
+    """The day ``case`` is asked as of (our own cases: none)."""
+    return date.fromisoformat(case["as_of"]) if case.get("as_of") else None
+
+
 def score(case: Case, answer: Answer) -> dict[str, Any]:
     latest, earlier, after = set(case["latest"]), set(case["earlier"]), set(case["after"])
     shown = [] if answer.refused else [figures(s.text) for s in answer.sentences]
@@ -93,9 +95,9 @@ def score(case: Case, answer: Answer) -> dict[str, Any]:
     reports = listed(answer)
     labelled = latest | earlier
     wrong = sorted({n for part in reports[1:] for n in part - labelled}, key=float)
-    as_of = date.fromisoformat(case["as_of"]) if case.get("as_of") else None
+    day = as_of(case)
     late = [c.article_id for c in answer.citations
-            if as_of and c.published_at and date.fromisoformat(c.published_at[:10]) > as_of]
+            if day and c.published_at and date.fromisoformat(c.published_at[:10]) > day]
     return {
         "id": case["id"], "question": case["question"], "as_of": case.get("as_of"),
         "refused": answer.refused,
@@ -118,8 +120,7 @@ def ask_all(cases: Iterable[tuple[Case, list[Article]]],
             engine = QAEngine(settings.model_copy(update={"data_dir": Path(tmp)}))
             try:
                 engine.ingest_articles(articles)
-                as_of = date.fromisoformat(case["as_of"]) if case.get("as_of") else None
-                answer = engine.ask(case["question"], as_of=as_of)
+                answer = engine.ask(case["question"], as_of=as_of(case))
                 rows.append(score(case, answer))
             finally:
                 engine.close()

@@ -80,9 +80,10 @@ def test_the_update_scorer_reads_the_answer_it_is_given(tmp_path: Path,
 
 def test_the_labelled_realtimeqa_updates_are_consistent() -> None:
     """Each RealTimeQA case: a day, its story's URLs, and figures labelled once each way."""
-    from eval.updates import LABELS, read_cases
+    from eval.calibrate import read_jsonl
+    from eval.updates import LABELS
 
-    cases = read_cases(LABELS)
+    cases = read_jsonl(LABELS)
     assert len(cases) >= 7 and len({c["id"] for c in cases}) == len(cases)
     for case in cases:
         date.fromisoformat(case["as_of"])
