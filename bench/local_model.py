@@ -23,6 +23,7 @@ from typing import Any
 
 from common import ROOT, percentiles, publish, rss_mb, table, verdict
 
+from qa.answer.answerability import ASK_BETWEEN
 from qa.config import Settings
 from qa.engine import QAEngine
 from qa.types import Answer
@@ -62,6 +63,7 @@ def main() -> None:
     answerer: Any = engine.answerer
     engine.ask(questions[0])  # the first request builds caches: not counted
     ours: list[dict[str, Any]] = []
+    low, high = ASK_BETWEEN
     messages = []
     for question in questions:
         evidence = engine.retrieve(question)
@@ -71,10 +73,16 @@ def main() -> None:
         assert isinstance(answer, Answer)
         usage = answer.usage
         ours.append({"first": first, "total": total, "refused": answer.refused,
+                     "check": answer.timings_ms.get("check", 0.0) / 1000,
                      "prompt_tokens": usage.prompt_tokens if usage else 0,
                      "cached_tokens": usage.cached_tokens if usage else 0,
                      "completion_tokens": usage.completion_tokens if usage else 0})
     rss_after = rss_mb()
+    for row, question in zip(ours, questions, strict=True):  # the judge's reading, again
+        started = time.perf_counter()  # (after the run: the runs' prompt caches untouched)
+        best, p_none = engine.answerability(question)
+        asked = p_none is not None and low <= best < high
+        row["judge"] = time.perf_counter() - started if asked else 0.0
     from qa.answer.local_chat import LocalChat
     from qa.models.locate import LocalModel
 
@@ -92,6 +100,9 @@ def main() -> None:
     ours_total, bare_total = stats(ours, "total"), stats(bare, "total")
     ours_first, bare_first = stats(ours, "first"), stats(bare, "first")
     ratio = round(ours_total["p50_ms"] / bare_total["p50_ms"], 3)
+    judged = [r["judge"] for r in ours if r["judge"]]
+    checks = stats(ours, "check")
+    judge_p50 = percentiles(judged)["p50_ms"] / 1000 if judged else 0.0
     prompt = [r["prompt_tokens"] for r in ours]
     data = {"model": answerer.model_name, "questions": len(questions), "load_s": round(load_s, 2),
             "rss_mb": {"before_model": round(rss_before), "model_loaded": round(rss_loaded),
@@ -100,7 +111,9 @@ def main() -> None:
             "bare": {"first_token": bare_first, "total": bare_total},
             "ratio_p50_total": ratio,
             "prompt_tokens": {"p50": sorted(prompt)[len(prompt) // 2], "max": max(prompt)},
-            "refused": sum(r["refused"] for r in ours), "rows": ours}
+            "refused": sum(r["refused"] for r in ours),
+            "judge": {"asked": len(judged), "p50_s": round(judge_p50, 3)},
+            "check_s": checks, "rows": ours}
     rows = [{"": "articleqa (end to end)", "first token p50 s": ours_first["p50_ms"] / 1000,
              "first token p95 s": ours_first["p95_ms"] / 1000,
              "answer p50 s": ours_total["p50_ms"] / 1000,
@@ -117,6 +130,14 @@ def main() -> None:
         f"Model load {load_s:.1f} s; RSS {rss_before:.0f} MB before the model, "
         f"{rss_loaded:.0f} MB loaded, {rss_after:.0f} MB after the run. "
         f"{data['refused']} of {len(questions)} answers refused.\n\n"
+        f"Where the time beyond the bare draft goes: the answerability judge's one-token "
+        f"reading, asked before the draft for {len(judged)} of {len(questions)} questions "
+        f"(their best sentence score between {low} and {high}), p50 {judge_p50:.2f} s each "
+        f"(read again after the run, timed alone); the citation check after the draft "
+        f"(the rules, and a one-token reading of the model per sentence they do not "
+        f"settle), p50 {checks['p50_ms'] / 1000:.2f} s, mean {checks['mean_ms'] / 1000:.2f} s "
+        f"(the answer's `timings_ms.check`); mean answer time {ours_total['mean_ms'] / 1000:.2f} s "
+        f"against {bare_total['mean_ms'] / 1000:.2f} s bare.\n\n"
         f"Targets (1.5B model): answer p50 ≤ 8 s: {verdict(ours_total['p50_ms'] <= 8000)}; "
         f"first token ≤ 4 s: {verdict(ours_first['p50_ms'] <= 4000)}; end to end ≤ 1.15× "
         f"bare: {verdict(ratio <= 1.15)}.\n")

@@ -19,7 +19,8 @@ only its story's articles, and scored:
   day (must be none).
 
 The labelled cases of our own (``eval/datasets/updates.jsonl``, also asked by
-``tests/test_reports.py``) are asked and scored the same way. Writes
+``tests/test_reports.py``) are asked and scored the same way; for those asking "when", the
+values are the dates their sentences name (``qa.answer.reports.given``). Writes
 ``eval/reports/updates/report.{md,json}``; without the RealTimeQA data its cases are left
 out with a message.
 """
@@ -37,11 +38,13 @@ from typing import Any
 
 from eval.calibrate import read_jsonl
 from eval.realtimeqa import corpus, default_dir, weeks
+from qa.answer.kinds import answer_kind
+from qa.answer.reports import given
 from qa.config import Settings
 from qa.engine import QAEngine
 from qa.sources.articles import canonical_url, make_article
 from qa.text.numbers import figures
-from qa.types import Answer, Article
+from qa.types import Answer, AnswerSentence, Article
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "labelled" / "updates" / "realtimeqa.jsonl"
@@ -73,13 +76,38 @@ def realtimeqa_cases(root: Path) -> list[tuple[Case, list[Article]]]:
     return [(case, [found[canonical_url(url)] for url in case["urls"]]) for case in cases]
 
 
+def asks_date(answer: Answer) -> bool:
+    return answer_kind(answer.question) == "date"
+
+
 def listed(answer: Answer) -> list[set[str]]:
-    """The figures of each report ``differs`` names, the latest first: each part reads
-    "93 (outlet, 12 August 2023) [1]", the figures before the outlet and date."""
+    """The values of each report ``differs`` names, the latest first: each part reads
+    "93 (outlet, 12 August 2023) [1]", the figures (or, for a date question, the dates
+    "26 October 2023 / 12 October 2023") before the outlet and date."""
     if not answer.differs:
         return []
-    parts = answer.differs.removeprefix("Reports differ: ").split(";")
-    return [figures(part.split("(")[0]) for part in parts]
+    parts = [p.split("(")[0] for p in answer.differs.removeprefix("Reports differ: ").split(";")]
+    if asks_date(answer):
+        return [{v.strip() for v in part.split(" / ")} for part in parts]
+    return [figures(part) for part in parts]
+
+
+def shown(answer: Answer, sentence: AnswerSentence) -> set[str]:
+    """What a shown sentence gives: its figures, or for a date question the dates it names
+    read in the year of the latest report it cites (``reports.given``)."""
+    if not asks_date(answer):
+        return figures(sentence.text)
+    days = {c.id: c.published_at or "" for c in answer.citations}
+    return given(answer.question, sentence.text,
+                 max((days.get(i, "") for i in sentence.citations), default="") or None)
+
+
+def _order(value: str) -> tuple[int, float, str]:
+    """Figures by size, then dates as written."""
+    try:
+        return 0, float(value), ""
+    except ValueError:
+        return 1, 0.0, value
 
 
 def as_of(case: Case) -> date | None:
@@ -89,12 +117,12 @@ def as_of(case: Case) -> date | None:
 
 def score(case: Case, answer: Answer) -> dict[str, Any]:
     latest, earlier, after = set(case["latest"]), set(case["earlier"]), set(case["after"])
-    shown = [] if answer.refused else [figures(s.text) for s in answer.sentences]
-    first = shown[0] if shown else set()
-    given = set().union(*shown)
+    values = [] if answer.refused else [shown(answer, s) for s in answer.sentences]
+    first = values[0] if values else set()
+    gave = set().union(*values)
     reports = listed(answer)
     labelled = latest | earlier
-    wrong = sorted({n for part in reports[1:] for n in part - labelled}, key=float)
+    wrong = sorted({n for part in reports[1:] for n in part - labelled}, key=_order)
     day = as_of(case)
     late = [c.article_id for c in answer.citations
             if day and c.published_at and date.fromisoformat(c.published_at[:10]) > day]
@@ -105,9 +133,9 @@ def score(case: Case, answer: Answer) -> dict[str, Any]:
         "latest_named": bool(reports and reports[0] & latest
                              and "the latest" in (answer.differs or "").split(";")[0]),
         "earlier_expected": bool(earlier),
-        "earlier_shown": bool(given & earlier) if earlier else None,
+        "earlier_shown": bool(gave & earlier) if earlier else None,
         "wrong_listed": wrong,
-        "after_as_of": sorted(given & after - labelled, key=float) + late,
+        "after_as_of": sorted(gave & after - labelled, key=_order) + late,
         "answer": answer.answer, "differs": answer.differs,
     }
 

@@ -230,6 +230,7 @@ class QAEngine:
              since: date | None, until: date | None) -> Answer:
         if evidence.window is not None:
             since, until = evidence.window.since, evidence.window.until
+        drafted = time.perf_counter()
         if not evidence.hits and (since or until) and self.store.count_passages():
             checked = Checked(_empty_window(since, until), True)
         else:
@@ -249,7 +250,8 @@ class QAEngine:
                                  start=h.start, end=h.end, score=round(h.score, 5))
                        for h in evidence.hits],
             timings_ms={"retrieve": _ms(retrieved - started),
-                        "answer": _ms(done - retrieved), "total": _ms(done - started)},
+                        "answer": _ms(done - retrieved), "check": _ms(done - drafted),
+                        "total": _ms(done - started)},
             usage=draft.usage,
         )
 

@@ -33,7 +33,8 @@ def test_the_shootout_question_is_answered_with_an_exact_quote(seeded: QAEngine)
     assert "four" in answer.answer
     assert any("death of four people" in c.quote for c in answer.citations)
     assert answer.sentences[0].supported and answer.sentences[0].citations == [1]
-    assert set(answer.timings_ms) == {"retrieve", "answer", "total"}
+    assert set(answer.timings_ms) == {"retrieve", "answer", "check", "total"}
+    assert answer.timings_ms["check"] <= answer.timings_ms["answer"] <= answer.timings_ms["total"]
     check_invariants(answer, seeded)
 
 

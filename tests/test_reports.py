@@ -1,6 +1,7 @@
 """Reports that differ (``qa/answer/reports.py``): the labelled cases of
 ``eval/datasets/updates.jsonl`` (our own: a toll revised, a count corrected by another outlet,
-reports that agree, a single report), each asked of a store holding only its articles."""
+a vote postponed, a launch moved a year, reports that agree, a single report), each asked of
+a store holding only its articles."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from eval.updates import listed, shown
 from qa.engine import QAEngine
 from qa.index.embedding import Embedder
 from qa.sources.articles import make_article
@@ -32,13 +34,13 @@ def test_differing_reports_are_all_given_latest_first(case: dict[str, Any], tmp_
     check_invariants(answer, engine)
     assert not answer.refused
     first = answer.sentences[0]
-    assert case["latest"] in numbers(first.text)  # the latest report's figure comes first
+    assert case["latest"] in shown(answer, first)  # the latest report's value comes first
     if case["earlier"]:
         assert answer.differs is not None and answer.differs.startswith("Reports differ: ")
-        listed = [numbers(part) for part in answer.differs.split(";")]
-        assert case["latest"] in listed[0] and "the latest" in answer.differs.split(";")[0]
+        reports = listed(answer)
+        assert case["latest"] in reports[0] and "the latest" in answer.differs.split(";")[0]
         assert [v for v in case["earlier"]] == [next(iter(p & set(case["earlier"])), None)
-                                                for p in listed[1:]]
+                                                for p in reports[1:]]
         cited = {c.id: c for c in answer.citations}
         for sentence in answer.sentences:  # every figure is a checked quote with its date
             assert sentence.supported and all(cited[i].published_at for i in sentence.citations)
@@ -60,7 +62,7 @@ def test_the_update_scorer_reads_the_answer_it_is_given(tmp_path: Path,
                                                         embedder: Embedder) -> None:
     """``eval.updates`` scores the figures an answer and its ``differs`` give, not the
     outlet's date beside them; a wrong label is scored wrong."""
-    from eval.updates import listed, score
+    from eval.updates import score
 
     engine = QAEngine(make_settings(tmp_path), embedder=embedder)
     case = CASES[0]

@@ -11,7 +11,7 @@ import pytest
 from qa.engine import QAEngine
 from qa.index.embedding import Embedder
 from qa.sources.articles import make_article
-from qa.text.when import window
+from qa.text.when import named_dates, window
 from qa.text.wordlists import phrases
 from tests.conftest import live, make_settings
 from tests.invariants import check_invariants
@@ -211,3 +211,24 @@ def test_questions_without_time_words_are_not_ranked_by_date(dated: QAEngine) ->
         dated.settings = settings
     assert weighted == plain
     assert answer.window is not None and not answer.window.newest_first
+
+
+@pytest.mark.parametrize(("sentence", "published", "dates"), [
+    ("The vote is set for October 12.", FRIDAY, {"12 October 2023"}),  # the report's year
+    ("The vote is set for October 12.", None, {"12 October"}),  # no report date: no year
+    ("The trial begins Jan. 5 in Manhattan.", FRIDAY, {"5 January 2023"}),  # "Jan." and day
+    ("The launch slipped to November 2024.", FRIDAY, {"November 2024"}),  # a written year
+    ("The launch slipped to November.", FRIDAY, {"November 2023"}),  # a month alone
+    ("Talks were moved to Sept. 9-10.", FRIDAY, {"9 September 2023"}),  # "9-10" is no year
+    ("The vote, set for October 12, moved to Oct. 26.", FRIDAY,
+     {"12 October 2023", "26 October 2023"}),  # every date named
+    # weekdays and relative words say when a thing was said, not what it is about
+    ("Officials said on Tuesday that 4,000 people remained evacuated.", FRIDAY, set()),
+    ("The minister resigned yesterday.", FRIDAY, set()),
+    ("The film may open later.", FRIDAY, set()),  # "may" the verb
+    ("The March of Dimes raised money.", FRIDAY, set()),  # "March of": a name
+    ("Kosovo declared independence in 2008.", FRIDAY, set()),  # a year alone: no month
+])
+def test_the_dates_a_report_names(sentence: str, published: date | None,
+                                  dates: set[str]) -> None:
+    assert named_dates(sentence, published) == dates

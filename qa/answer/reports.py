@@ -1,14 +1,20 @@
-"""Reports that differ: a death toll revised, a count given otherwise by another outlet.
+"""Reports that differ: a death toll revised, a count given otherwise by another outlet, a
+vote moved to another day.
 
-When the question asks for a number ("how many", "what was the toll") and the answer gives
-one, the other retrieved articles' sentences that answer the question as well (scored by
-the extractive scorer at ``QA_ANSWER_THRESHOLD`` or above: answers in their own right) with
-numbers the answer does not hold are added to it as quotes, so a reader is never given
-one of several values silently: quotes only, newest first, each citing its article (whose
-date and outlet the citation carries), and ``Answer.differs`` says which report is the
-latest. At most ``MAX_OTHERS`` are added; a sentence of an article already cited adds no
-other report, nor does an undated article or, when the question names a time ("this week"),
-one published outside it.
+When the question asks for a number ("how many", "what was the toll") or a date ("when")
+and the answer gives one, the other retrieved articles' sentences that answer the question
+as well (scored by the extractive scorer at ``QA_ANSWER_THRESHOLD`` or above: answers in
+their own right) with values the answer does not hold are added to it as quotes, so a
+reader is never given one of several values silently: quotes only, newest first, each
+citing its article (whose date and outlet the citation carries), and ``Answer.differs``
+says which report is the latest. At most ``MAX_OTHERS`` are added; a sentence of an article
+already cited adds no other report, nor does an undated article or, when the question names
+a time ("this week"), one published outside it.
+
+A date is one named with its month ("October 26", "26 Oct. 2023"; ``when.named_dates``), a
+year left out read in the year of the report; weekdays and "yesterday" are not compared (in
+news they mostly say when a thing was said). Names are not compared: a sentence names
+several people and places, and which of them answers "who" is not read here.
 """
 
 from __future__ import annotations
@@ -18,17 +24,32 @@ from datetime import date
 from qa.answer.extractive import ExtractiveAnswerer, Scored, _attributed
 from qa.answer.kinds import NUMERIC, answer_kind
 from qa.text.numbers import figures, numbers
+from qa.text.when import named_dates
 from qa.types import AnswerSentence, Citation, Draft, DraftSentence, Evidence
 
-KINDS = NUMERIC
+KINDS = NUMERIC | {"date"}
 """The kinds of question (``kinds.answer_kind``) whose reports are compared."""
 MAX_OTHERS = 2
 
 
-def values(text: str, asked: set[str]) -> set[str]:
-    """The figures ``text`` gives that the question does not hold, years and vague plurals
-    ("thousands of homes") left out."""
+def asked_values(question: str, kind: str) -> set[str]:
+    """The values ``question`` itself holds (never a report's answer): its numbers, or for
+    a date question its dates, without their year."""
+    return {_yearless(d) for d in named_dates(question)} if kind == "date" else numbers(question)
+
+
+def values(text: str, asked: set[str], kind: str = "number",
+           published: date | None = None) -> set[str]:
+    """The values ``text`` (of a report published on ``published``) gives that the
+    question does not hold: for a date question the dates it names ("26 October 2023"),
+    else its figures, years and vague plurals ("thousands of homes") left out."""
+    if kind == "date":
+        return {d for d in named_dates(text, published) if _yearless(d) not in asked}
     return {n for n in figures(text) - asked if not (len(n) == 4 and n[:2] in {"19", "20"})}
+
+
+def _yearless(day: str) -> str:
+    return " ".join(w for w in day.split() if not (len(w) == 4 and w.isdigit()))
 
 
 class OtherReports:
@@ -38,24 +59,26 @@ class OtherReports:
     def extend(self, draft: Draft, evidence: Evidence) -> Draft:
         """``draft`` with the differing reports quoted after it (an extractive draft: all
         its quotes newest first); the same draft when no other report differs."""
-        if not draft or answer_kind(evidence.search) not in KINDS:
+        kind = answer_kind(evidence.search)
+        if not draft or kind not in KINDS:
             return draft
-        asked = numbers(evidence.search)
-        given = values(" ".join(s.text for s in draft), asked)
-        if not given:
+        asked = asked_values(evidence.search, kind)
+        shown = set().union(*(values(s.text, asked, kind, self._day(evidence, s))
+                              for s in draft))
+        if not shown:
             return draft
         hits = evidence.hits
         cited = {hits[n - 1].article_id for s in draft for n in s.sources if 0 < n <= len(hits)}
         ranked = self.scorer.ranking(evidence)
         others: list[Scored] = []
-        seen = set(given)
+        seen = set(shown)
         for scored in ranked:
             if len(others) >= MAX_OTHERS:
                 break
             if scored.score < self.scorer.threshold:  # ranked by order, not by score
                 continue
             article = evidence.articles[hits[scored.number - 1].article_id]
-            found = values(scored.text, asked)
+            found = values(scored.text, asked, kind, article.published_at)
             if (article.id in cited or not found or found & seen
                     or not _in_window(article.published_at, evidence)):
                 continue
@@ -94,11 +117,11 @@ def _in_window(day: date | None, evidence: Evidence) -> bool:
 def differs(question: str, sentences: list[AnswerSentence],
             citations: list[Citation]) -> str | None:
     """"Reports differ: 31 (Outlet, 12 October 2023) [2], the latest; 12 (2 October 2023)
-    [1]." for the shown sentences' numbers by the date of the report they cite, when the
-    question asks for a number and they differ."""
-    if answer_kind(question) not in KINDS:
+    [1]." for the shown sentences' numbers (or dates) by the date of the report they cite,
+    when the question asks for a number (or a date) and they differ."""
+    kind = answer_kind(question)
+    if kind not in KINDS:
         return None
-    asked = numbers(question)
     by_id = {c.id: c for c in citations}
     reports: dict[int, tuple[str, set[str]]] = {}
     for sentence in sentences:
@@ -106,8 +129,10 @@ def differs(question: str, sentences: list[AnswerSentence],
             continue
         for cid in sentence.citations:
             citation = by_id.get(cid)
-            found = values(sentence.text, asked)
-            if citation is not None and citation.published_at and found:
+            if citation is None or not citation.published_at:
+                continue
+            found = given(question, sentence.text, citation.published_at)
+            if found:
                 day, had = reports.get(cid, (citation.published_at[:10], set()))
                 reports[cid] = (day, had | found)
     if len({frozenset(v) for _, v in reports.values()}) < 2:
@@ -122,9 +147,24 @@ def differs(question: str, sentences: list[AnswerSentence],
     return "Reports differ: " + "; ".join(parts) + "."
 
 
-def _long(day: str) -> str:
+def given(question: str, text: str, published_at: str | None) -> set[str]:
+    """The values a sentence of a report (published on ``published_at``, ISO) gives for
+    ``question`` (``values``; empty for a question that asks for neither a number nor a
+    date)."""
+    kind = answer_kind(question)
+    if kind not in KINDS:
+        return set()
+    day = _date(published_at) if published_at else None
+    return values(text, asked_values(question, kind), kind, day)
+
+
+def _date(day: str) -> date | None:
     try:
-        parsed = date.fromisoformat(day)
+        return date.fromisoformat(day[:10])
     except ValueError:
-        return day
-    return f"{parsed.day} {parsed:%B %Y}"
+        return None
+
+
+def _long(day: str) -> str:
+    parsed = _date(day)
+    return f"{parsed.day} {parsed:%B %Y}" if parsed else day

@@ -146,6 +146,33 @@ def _missed(question: str, base: datetime) -> tuple[str, date, str] | None:
     return None
 
 
+def named_dates(text: str, published: date | None = None) -> set[str]:
+    """The calendar dates ``text`` names with a month ("October 12", "26 Oct. 2023",
+    "November 2024", "in November"), as "12 October 2023" or "November 2024": a date without
+    its year is read in the year of ``published`` (the report's date; without one the year is
+    left out: "12 October"). Weekdays and relative words ("on Tuesday", "yesterday") are
+    left out: in a report they mostly say when it was said, not what it is about."""
+    if not _vocabulary().month.search(text):
+        return set()
+    day = published or date.today()
+    settings = {"RELATIVE_BASE": datetime(day.year, day.month, day.day, 12),
+                "PREFER_DATES_FROM": "current_period", "REQUIRE_PARTS": ["month"]}
+    with warnings.catch_warnings():  # dateparser warns about pytz/regex internals
+        warnings.simplefilter("ignore")
+        found = _search(_without_abbreviation_dots(text), settings) or []
+    out = set()
+    for span, when in found:
+        span = span.strip(" ,.?!")
+        words = set(re.findall(r"[a-z]+", span.lower()))
+        if NOT_TIME.search(span) or not words & _vocabulary().months:
+            continue  # "may", "the March of Dimes"; "yesterday", "9-10"
+        days = [n for n in NUMBER.findall(span) if len(n) <= 2 and 1 <= int(n) <= 31]
+        written = YEAR.search(span)  # "Sept. 9-10" is no year 2010
+        year = f" {when.year}" if written else f" {published.year}" if published else ""
+        out.add(f"{when.day} {when:%B}{year}" if days else f"{when:%B}{year}")
+    return out
+
+
 def _before_last_year(years: list[str], this_year: int) -> bool:
     """Some year written is before last year: when something happened, not its news."""
     return any(int(year) < this_year - 1 for year in years)
@@ -189,6 +216,10 @@ class _Vocabulary:
     weekday: re.Pattern[str]
     """A weekday's name, written out."""
     abbreviation_dot: re.Pattern[str]
+    months: frozenset[str]
+    """Month names, written out or abbreviated ("oct", "sept")."""
+    month: re.Pattern[str]
+    """One of ``months``, as a word."""
 
 
 @lru_cache(maxsize=1)
@@ -203,11 +234,13 @@ def _vocabulary() -> _Vocabulary:
     relative = {p for forms in info["relative-type"].values() for p in forms} - {"now"}
     periods = {form for key in ("year", "month", "week", "day", "fortnight", "decade")
                for form in info[key] if len(form) >= 3}
+    months = {form for key in keys[:12] for form in info[key] if len(form) >= 3}
     return _Vocabulary(
         frozenset(keys), frozenset(short),
         re.compile(rf"\b(?:{one_of(relative)})\b", re.I), frozenset(periods),
         re.compile(rf"\b(?:{one_of(weekdays)})\b", re.I),
-        re.compile(rf"\b({one_of(short)})\.(?=\s*\d)", re.I))
+        re.compile(rf"\b({one_of(short)})\.(?=\s*\d)", re.I),
+        frozenset(months), re.compile(rf"\b(?:{one_of(months)})\b", re.I))
 
 
 def _search(question: str, settings: dict[str, Any]) -> list[tuple[str, datetime]] | None:
