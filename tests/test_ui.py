@@ -233,3 +233,26 @@ def test_each_sentence_shows_its_support_and_who_checked_it(serve: Callable[...,
         title = sentence.get_attribute("title") or ""
         assert title.startswith("Supported") and "checked by the rules and scripted" in title
     assert len(llm.judge_requests) == 1
+
+
+def test_reports_that_differ_are_listed_under_the_answer(serve: Callable[..., str]) -> None:
+    """A vote postponed (``eval/datasets/updates.jsonl``, upd-07): the chat quotes both
+    reports, the newest first, and says which date is the latest, with outlet and date."""
+    import json
+    from pathlib import Path
+
+    cases = (Path(__file__).resolve().parents[1] / "eval/datasets/updates.jsonl").read_text()
+    case = next(c for c in map(json.loads, cases.splitlines()) if c["id"] == "upd-07")
+    url = serve(seed=False)
+    for i, article in enumerate(case["articles"]):
+        added = httpx.post(f"{url}/api/articles", timeout=60,
+                           json=article | {"url": f"https://news.example/vote/{i}"})
+        assert added.status_code == 200, added.text
+    with chromium() as driver:
+        message = ask_in_page(driver, url, case["question"])
+        answer = message.find_element(By.CLASS_NAME, "answer").text
+        assert answer.index("October 26") < answer.index("October 12")
+        assert message.find_element(By.CLASS_NAME, "differs").text == (
+            "Reports differ: 26 October 2023 (AP, 9 October 2023) [1], the latest; "
+            "12 October 2023 (Reuters, 2 October 2023) [2].")
+        assert "postponed to October 26" in open_citation(driver, message, 1)
