@@ -5,10 +5,11 @@ from a related sentence what they do not; the extractive scorer's best score doe
 the two apart either (a paraphrase's right sentence can score below a wrong one). Asked
 instead which of the scorer's best sentences (numbered) gives the answer, or 0 when none
 does, the model reads the question against each sentence: its probability of "0" among the
-digits of its first token is P(none), one call of one token (about 2.5 s on two cores). At
-or above ``REFUSE_FROM`` the question is refused. The model is asked only where the score is
-unsure (``ASK_BETWEEN``): above it no unanswerable question of the evaluation sets scored,
-below it the model found an answer to none that the articles answer.
+digits of its first token is P(none), one call of one token (about 3.5 s on two cores, the
+prompt read whole). At or above ``REFUSE_FROM`` the question is refused. The model is
+asked only where the score is unsure (``ASK_BETWEEN``): above it no unanswerable question
+of the evaluation sets scored, below it the model found an answer to none that the articles
+answer.
 
 Measured with the local 1.5B model (``python -m eval.answerability``, README "Who decides to
 answer"): calibrated on ``eval/datasets/seed_dev.jsonl`` and RealTimeQA's calibration weeks,
