@@ -228,6 +228,7 @@ def test_questions_without_time_words_are_not_ranked_by_date(dated: QAEngine) ->
     ("The film may open later.", FRIDAY, set()),  # "may" the verb
     ("The March of Dimes raised money.", FRIDAY, set()),  # "March of": a name
     ("Kosovo declared independence in 2008.", FRIDAY, set()),  # a year alone: no month
+    ("Jan said the vote is off.", FRIDAY, set()),  # an abbreviation with no number: a name
 ])
 def test_the_dates_a_report_names(sentence: str, published: date | None,
                                   dates: set[str]) -> None:

@@ -166,6 +166,8 @@ def named_dates(text: str, published: date | None = None) -> set[str]:
         words = set(re.findall(r"[a-z]+", span.lower()))
         if NOT_TIME.search(span) or not words & _vocabulary().months:
             continue  # "may", "the March of Dimes"; "yesterday", "9-10"
+        if not words & _vocabulary().names and not NUMBER.search(span):
+            continue  # an abbreviation alone is a time only beside a number: "Jan said"
         days = [n for n in NUMBER.findall(span) if len(n) <= 2 and 1 <= int(n) <= 31]
         written = YEAR.search(span)  # "Sept. 9-10" is no year 2010
         year = f" {when.year}" if written else f" {published.year}" if published else ""
