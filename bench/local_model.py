@@ -23,7 +23,7 @@ from typing import Any
 
 from common import ROOT, percentiles, publish, rss_mb, table, verdict
 
-from qa.answer.answerability import ASK_BETWEEN
+from qa.answer.answerability import ASK_BETWEEN, asks
 from qa.config import Settings
 from qa.engine import QAEngine
 from qa.types import Answer
@@ -81,8 +81,7 @@ def main() -> None:
     for row, question in zip(ours, questions, strict=True):  # the judge's reading, again
         started = time.perf_counter()  # (after the run: the runs' prompt caches untouched)
         best, p_none = engine.answerability(question)
-        asked = p_none is not None and low <= best < high
-        row["judge"] = time.perf_counter() - started if asked else 0.0
+        row["judge"] = time.perf_counter() - started if p_none is not None and asks(best) else 0.0
     from qa.answer.local_chat import LocalChat
     from qa.models.locate import LocalModel
 

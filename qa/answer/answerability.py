@@ -35,6 +35,12 @@ ASK_BETWEEN = (0.2, 0.7)
 answered, without asking."""
 
 
+def asks(best: float) -> bool:
+    """Whether the model is asked: the best score is within ``ASK_BETWEEN``."""
+    low, high = ASK_BETWEEN
+    return low <= best < high
+
+
 class FirstTokenModel(Protocol):
     name: str
 
@@ -83,7 +89,6 @@ class AnswerabilityJudge:
     def answers(self, question: str, sentences: list[str], best: float) -> bool:
         """Whether some sentence answers: a ``best`` score above ``ASK_BETWEEN`` says so,
         one below says not, and between the two the model's P(none) below the threshold."""
-        low, high = ASK_BETWEEN
-        if best >= high or best < low:
-            return best >= high
+        if not asks(best):
+            return best >= ASK_BETWEEN[1]
         return self.none_probability(question, sentences) < self.threshold

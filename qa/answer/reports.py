@@ -24,7 +24,7 @@ from datetime import date
 from qa.answer.extractive import ExtractiveAnswerer, Scored, _attributed
 from qa.answer.kinds import NUMERIC, answer_kind
 from qa.text.numbers import figures, numbers
-from qa.text.when import named_dates
+from qa.text.when import YEAR, named_dates
 from qa.types import AnswerSentence, Citation, Draft, DraftSentence, Evidence
 
 KINDS = NUMERIC | {"date"}
@@ -49,7 +49,7 @@ def values(text: str, asked: set[str], kind: str = "number",
 
 
 def _yearless(day: str) -> str:
-    return " ".join(w for w in day.split() if not (len(w) == 4 and w.isdigit()))
+    return " ".join(w for w in day.split() if not YEAR.fullmatch(w))
 
 
 class OtherReports:
@@ -122,6 +122,7 @@ def differs(question: str, sentences: list[AnswerSentence],
     kind = answer_kind(question)
     if kind not in KINDS:
         return None
+    asked = asked_values(question, kind)
     by_id = {c.id: c for c in citations}
     reports: dict[int, tuple[str, set[str]]] = {}
     for sentence in sentences:
@@ -131,7 +132,7 @@ def differs(question: str, sentences: list[AnswerSentence],
             citation = by_id.get(cid)
             if citation is None or not citation.published_at:
                 continue
-            found = given(question, sentence.text, citation.published_at)
+            found = values(sentence.text, asked, kind, _date(citation.published_at))
             if found:
                 day, had = reports.get(cid, (citation.published_at[:10], set()))
                 reports[cid] = (day, had | found)

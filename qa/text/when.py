@@ -160,15 +160,17 @@ def named_dates(text: str, published: date | None = None) -> set[str]:
     with warnings.catch_warnings():  # dateparser warns about pytz/regex internals
         warnings.simplefilter("ignore")
         found = _search(_without_abbreviation_dots(text), settings) or []
+    known = _vocabulary()
     out = set()
     for span, when in found:
         span = span.strip(" ,.?!")
         words = set(re.findall(r"[a-z]+", span.lower()))
-        if NOT_TIME.search(span) or not words & _vocabulary().months:
+        numbers = NUMBER.findall(span)
+        if NOT_TIME.search(span) or not words & known.months:
             continue  # "may", "the March of Dimes"; "yesterday", "9-10"
-        if not words & _vocabulary().names and not NUMBER.search(span):
+        if not words & known.names and not numbers:
             continue  # an abbreviation alone is a time only beside a number: "Jan said"
-        days = [n for n in NUMBER.findall(span) if len(n) <= 2 and 1 <= int(n) <= 31]
+        days = [n for n in numbers if len(n) <= 2 and 1 <= int(n) <= 31]
         written = YEAR.search(span)  # "Sept. 9-10" is no year 2010
         year = f" {when.year}" if written else f" {published.year}" if published else ""
         out.add(f"{when.day} {when:%B}{year}" if days else f"{when:%B}{year}")
