@@ -22,7 +22,7 @@ from typing import Any
 
 from qa.config import Settings
 from qa.engine import QAEngine
-from qa.prompts import load_prompt
+from qa.prompts import head_of, load_prompt
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "reports" / "weak-drafter"
@@ -57,7 +57,7 @@ def judge_runs(runs: list[Path], judge_model: str) -> dict[str, Any]:
             pairs = shown_supported(run)
             for claim, evidence in pairs:
                 yes = 1.0 if claim in evidence else model.yes_probability(
-                    prompt.format(claim=claim, evidence=evidence))
+                    prompt.format(claim=claim, evidence=evidence), head_of(prompt))
                 if yes < DOUBT:
                     doubted.append({"claim": claim, "evidence": evidence, "p_yes": round(yes, 3)})
             result["runs"][run.name] = {"shown_supported": len(pairs), "doubted": doubted}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from functools import cache
 from pathlib import Path
+from string import Formatter
 
 from qa.errors import QAError
 
@@ -25,3 +26,11 @@ def load_prompt(name: str) -> str:
         if path.is_file():
             return path.read_text(encoding="utf-8").strip()
     raise QAError(f"prompt {name!r} not found in {', '.join(map(str, PROMPT_DIRS))}")
+
+
+def head_of(template: str) -> str:
+    """The template's text before its first field: what every prompt made from it starts
+    with (a local model keeps it evaluated, ``LocalChat.first_token``)."""
+    for literal, field, _, _ in Formatter().parse(template):
+        return literal if field is not None else ""
+    return ""

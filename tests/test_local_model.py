@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from qa.answer.chat import yes_probability_of
 from qa.config import Settings, default_models_dir
 from qa.engine import QAEngine
 from qa.index.embedding import Embedder
@@ -291,3 +292,30 @@ def test_a_one_token_reading_does_not_depend_on_what_was_asked_before(
     model.first_token(asked.format("How many people died in the shootout?"))
     again = model.first_token(asked.format("How many people were injured in the shootout?"))
     assert first[0] and again == first
+
+
+def test_a_reading_that_keeps_its_head_does_not_depend_on_what_was_asked_before(
+        engine: QAEngine) -> None:
+    """The support check's reading keeps its template's instructions evaluated in a slot
+    of their own and evaluates only the rest: after an answer, after another claim of the
+    same evidence (a longer shared start) and after a whole reading, the same probabilities,
+    and they are a reading of the same prompt (close to the prompt read whole)."""
+    from qa.prompts import head_of, load_prompt
+
+    model = engine.answerer.model  # type: ignore[attr-defined]
+    template = load_prompt("judge")
+    head = head_of(template)
+    assert head and "{" not in head and template.startswith(head)
+    evidence = "Four people died in the shootout near the monastery, the police said."
+    claim = template.format(evidence=evidence, claim="Four people died in the shootout.")
+    other = template.format(evidence=evidence, claim="Five people were arrested.")
+    first = model.first_token(claim, head)
+    model.chat([{"role": "user", "content": "Who was at the monastery? Answer briefly."}], 8)
+    model.first_token(other, head)
+    after_other = model.first_token(claim, head)
+    whole = model.first_token(claim)
+    model.first_token(template.format(evidence="Kosovo accuses Serbia.", claim="Serbia wins."),
+                      head)
+    last = model.first_token(claim, head)
+    assert first[0] and after_other == first and last == first
+    assert abs(yes_probability_of(*whole) - yes_probability_of(*first)) < 0.1

@@ -34,15 +34,17 @@ class ChatModel(Protocol):
         """The reply as text deltas as they are written, then its ``Usage`` if known."""
         ...
 
-    def yes_probability(self, prompt: str) -> float:
+    def yes_probability(self, prompt: str, head: str = "") -> float:
         """How likely the model's one-word reply to ``prompt`` is "yes" rather than "no",
         from its first token's probabilities (1.0 or 0.0 from its reply when a server gives
-        none)."""
+        none). ``head``: as for ``first_token``."""
         ...
 
-    def first_token(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
+    def first_token(self, prompt: str, head: str = "") -> tuple[list[tuple[str, float]], str]:
         """The model's first token of its reply to ``prompt``: its alternatives as
-        ``(token, logprob)`` (none when a server gives none), and the reply's text."""
+        ``(token, logprob)`` (none when a server gives none), and the reply's text.
+        ``head``: the start of ``prompt`` that every reading of its kind shares (its
+        template's instructions), which a model may keep evaluated between readings."""
         ...
 
 

@@ -8,9 +8,15 @@ are refused at once with ``UpstreamBusy`` (HTTP 503 ``upstream_busy`` with ``Ret
 Decoding cannot run away: at most ``QA_LLM_MAX_TOKENS`` tokens, and generation is stopped
 (not merely abandoned) at the answer's deadline (``QA_LLM_DEADLINE``), when the consumer of
 a stream goes away (a client that disconnects), or when the service stops (``close()``).
-The system prompt's tokens are kept cached between answers (``cache_prompt``); a one-token
-reading (``first_token``: the judge, the verdicts, the support check) is read whole, so its
-probabilities do not depend on the request before it.
+The system prompt's tokens are kept cached between answers (``cache_prompt``). A one-token
+reading (``first_token``: the judge, the verdicts, the support check) must not depend on the
+request before it: llama.cpp's logits for a prompt whose cached prefix was split elsewhere
+are not bit-for-bit the same (ggml-org/llama.cpp#7594), enough to flip a reading at its
+threshold. So a reading is read whole (nothing reused), or, when it names the ``head`` its
+template starts with, in a slot of its own (``READING_SLOT``) that keeps exactly that head
+evaluated: the slot is set back to the head before each reading, which then evaluates
+exactly the rest: the same split every time, so the same probabilities, without reading the
+template's instructions again (the support check's reading: about half its tokens).
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ from qa.models.locate import LocalModel
 from qa.types import Usage
 
 _END = object()
+ANSWER_SLOT, READING_SLOT = 0, 1
+"""llama.cpp slots (each its own context window): answers and whole readings; the readings
+that keep their template's head evaluated (one head: the first one asked)."""
 STOP = ["\nQuestion:", "\nSources:", "<source"]
 """Where a draft has ended: the model starting a new turn or inventing sources."""
 
@@ -91,6 +100,8 @@ class LocalChat:
         self._loading = threading.Lock()
         self._server: Any = None
         self._closing = threading.Event()
+        self._head: str | None = None
+        """The head ``READING_SLOT`` keeps evaluated (the first one a reading names)."""
         self._seconds_per_answer = 10.0  # a guess until answers are timed; for Retry-After
         self.stopped_early = 0
         """Generations stopped before their end because their reader went away."""
@@ -106,8 +117,9 @@ class LocalChat:
 
             params = xllamacpp.CommonParams()
             params.model.path = str(self.path)
-            params.n_ctx = self.context
-            params.n_parallel = 1
+            params.n_ctx = self.context * 2  # each slot a window of ``context`` tokens
+            params.n_parallel = 2  # ANSWER_SLOT, READING_SLOT: one request at a time all the same
+            params.kv_unified = False
             params.cpuparams.n_threads = self.threads
             params.cpuparams_batch.n_threads = self.threads
             params.verbosity = -1
@@ -143,20 +155,32 @@ class LocalChat:
         with self._turn():
             yield from self._generate(messages, max_tokens or self.max_tokens)
 
-    def yes_probability(self, prompt: str) -> float:
-        return yes_probability_of(*self.first_token(prompt))
+    def yes_probability(self, prompt: str, head: str = "") -> float:
+        return yes_probability_of(*self.first_token(prompt, head))
 
-    def first_token(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
-        """One token, read for its probabilities (in turn with the answers)."""
+    def first_token(self, prompt: str, head: str = "") -> tuple[list[tuple[str, float]], str]:
+        """One token, read for its probabilities (in turn with the answers): whole, or after
+        ``head`` kept evaluated in ``READING_SLOT`` (see the module's notes)."""
         with self._turn():
+            kept = bool(head) and prompt.startswith(head) and self._head in (None, head)
             try:
+                if kept:
+                    self._head = head
+                    # the slot back to the head alone (and the reply's opening, which the
+                    # reading does not share): the reading evaluates exactly what follows
+                    result = self._server.handle_chat_completions(
+                        {"messages": [{"role": "user", "content": head}], "max_tokens": 0,
+                         "temperature": 0, "cache_prompt": True, "stream": False,
+                         "id_slot": READING_SLOT})
+                    if not isinstance(result, dict) or "error" in result:
+                        raise UpstreamError(f"the local model failed: {_error(result or {})}")
                 result = self._server.handle_chat_completions(
                     {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
-                     # read whole each time: a reused cached prefix gives logits that are
-                     # not bit-for-bit the same (llama.cpp's server notes on cache_prompt),
-                     # so a reading near a threshold would depend on the request before
-                     "temperature": 0, "cache_prompt": False, "stream": False,
+                     "temperature": 0, "cache_prompt": kept, "stream": False,
+                     "id_slot": READING_SLOT if kept else ANSWER_SLOT,
                      "logprobs": True, "top_logprobs": 20})
+            except UpstreamError:
+                raise
             except Exception as exc:  # the library raises plain RuntimeError/ValueError
                 raise UpstreamError(f"the local model failed: {exc}") from exc
         if not isinstance(result, dict) or "error" in result:
@@ -208,7 +232,7 @@ class LocalChat:
             try:
                 result = self._server.handle_chat_completions(
                     {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                     "cache_prompt": True, "stream": True, "stop": STOP,
+                     "cache_prompt": True, "stream": True, "stop": STOP, "id_slot": ANSWER_SLOT,
                      "stream_options": {"include_usage": True}}, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     chunks.put(result)

@@ -58,12 +58,13 @@ class OpenAIChat:
             raise MalformedReply(f"the LLM at {self.base_url} sent a malformed reply") from exc
         return Reply.of(text, _usage(reply, reply.choices[0].finish_reason))
 
-    def yes_probability(self, prompt: str) -> float:
+    def yes_probability(self, prompt: str, head: str = "") -> float:
         return yes_probability_of(*self.first_token(prompt))
 
-    def first_token(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
+    def first_token(self, prompt: str, head: str = "") -> tuple[list[tuple[str, float]], str]:
         """One token with its alternatives' log-probabilities (OpenAI, vLLM, llama.cpp and
-        Ollama send them; none when the server sends none), and the reply's text."""
+        Ollama send them; none when the server sends none), and the reply's text. (A server
+        caches a shared ``head`` on its own, if it does.)"""
         reply = self._call([{"role": "user", "content": prompt}], stream=False, max_tokens=1,
                            logprobs=True)
         try:

@@ -20,6 +20,7 @@ from typing import Protocol
 from qa.check.support import caps_against, post_stated_as_fact
 from qa.check.verifier import Pair, Verifier
 from qa.errors import UpstreamError
+from qa.prompts import head_of
 
 GRAY_FLOOR = 0.5
 """Below this the rules' "no" stands: too little of the claim is in the span."""
@@ -31,7 +32,7 @@ rules alone 0.811); eval/reports/verifiers/ has the harness's run."""
 
 
 class Judge(Protocol):
-    def yes_probability(self, prompt: str) -> float: ...
+    def yes_probability(self, prompt: str, head: str = "") -> float: ...
 
 
 class ModelCheckedVerifier:
@@ -41,6 +42,7 @@ class ModelCheckedVerifier:
         self.rules = rules
         self.judge = judge
         self.prompt = prompt
+        self.head = head_of(prompt)
         self.threshold = threshold
         self.asked = 0
         """Pairs the model was asked about (for reports)."""
@@ -57,7 +59,8 @@ class ModelCheckedVerifier:
             return scores
         self.asked += 1
         try:
-            yes = self.judge.yes_probability(self.prompt.format(claim=claim, evidence=evidence))
+            yes = self.judge.yes_probability(self.prompt.format(claim=claim, evidence=evidence),
+                                             self.head)
         except UpstreamError:
             return scores  # no second opinion: the rules' score stands
         if yes >= MODEL_YES:
