@@ -294,6 +294,27 @@ def test_a_one_token_reading_does_not_depend_on_what_was_asked_before(
     assert first[0] and again == first
 
 
+def test_a_draft_is_read_after_exactly_its_system_prompt(engine: QAEngine) -> None:
+    """A draft's cached part is its system prompt, whatever came before (another question
+    over the same sources, which shares more of its start; the same question, which shares
+    all of it; a whole reading): the same split each time, so the same draft."""
+    model = engine.answerer.model  # type: ignore[attr-defined]
+    system = {"role": "system", "content": "You answer from the sources. Cite them as [n]."}
+    sources = ("Sources:\n[1] Four people died in the shootout near the monastery, the "
+               "police said.\n\nQuestion: ")
+    asked = [system, {"role": "user", "content": sources + "How many people died?"}]
+    first = model.chat(asked, 8)
+    other = model.chat([system, {"role": "user", "content": sources + "Who said so?"}], 8)
+    same = model.chat(asked, 8)
+    model.first_token("Is the sky blue? Reply yes or no.")
+    after_reading = model.chat(asked, 8)
+    usages = [r.usage for r in (first, other, same, after_reading)]
+    assert all(usages), usages
+    cached = {u.cached_tokens for u in usages if u}
+    assert len(cached) == 1 and 0 < cached.pop() < usages[0].prompt_tokens  # type: ignore[union-attr]
+    assert same == first == after_reading
+
+
 def test_a_reading_that_keeps_its_head_does_not_depend_on_what_was_asked_before(
         engine: QAEngine) -> None:
     """The support check's reading keeps its template's instructions evaluated in a slot

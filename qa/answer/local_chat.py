@@ -8,15 +8,18 @@ are refused at once with ``UpstreamBusy`` (HTTP 503 ``upstream_busy`` with ``Ret
 Decoding cannot run away: at most ``QA_LLM_MAX_TOKENS`` tokens, and generation is stopped
 (not merely abandoned) at the answer's deadline (``QA_LLM_DEADLINE``), when the consumer of
 a stream goes away (a client that disconnects), or when the service stops (``close()``).
-The system prompt's tokens are kept cached between answers (``cache_prompt``). A one-token
-reading (``first_token``: the judge, the verdicts, the support check) must not depend on the
-request before it: llama.cpp's logits for a prompt whose cached prefix was split elsewhere
-are not bit-for-bit the same (ggml-org/llama.cpp#7594), enough to flip a reading at its
-threshold. So a reading is read whole (nothing reused), or, when it names the ``head`` its
-template starts with, in a slot of its own (``READING_SLOT``) that keeps exactly that head
-evaluated: the slot is set back to the head before each reading, which then evaluates
-exactly the rest: the same split every time, so the same probabilities, without reading the
-template's instructions again (the support check's reading: about half its tokens).
+Nothing the model reads depends on the request before it: llama.cpp's logits for a prompt
+part of which comes from its cache are not bit-for-bit those of the prompt read whole, and
+differ again for another split between cached and new tokens (ggml-org/llama.cpp#7594),
+enough to flip a one-token reading at its threshold or a word of a draft. So the model keeps
+three slots, each its own context window and cache (``SLOTS``): a draft with a system prompt
+is written in ``ANSWER_SLOT``, a reading that names the ``head`` its template starts with is
+read in ``READING_SLOT`` (one head: the support check's instructions), and everything else
+(the judge's P(none), the verdicts, a rewritten question) is read whole in ``WHOLE_SLOT``.
+Before each draft or kept-head reading its slot is set back to exactly the kept part (the
+system prompt; the head), so the request evaluates exactly the rest: the same split every
+time, hence the same output, without reading the kept part again. No copies of idle slots
+are kept in memory (llama.cpp's ``cache_ram``, 8 GB by default): memory stays flat.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ from qa.models.locate import LocalModel
 from qa.types import Usage
 
 _END = object()
-ANSWER_SLOT, READING_SLOT = 0, 1
-"""llama.cpp slots (each its own context window): answers and whole readings; the readings
-that keep their template's head evaluated (one head: the first one asked)."""
+ANSWER_SLOT, READING_SLOT, WHOLE_SLOT = 0, 1, 2
+SLOTS = 3
+"""llama.cpp slots: drafts after their system prompt; readings after their template's head
+(the first one a reading names); whole readings and generations."""
 STOP = ["\nQuestion:", "\nSources:", "<source"]
 """Where a draft has ended: the model starting a new turn or inventing sources."""
 
@@ -117,9 +121,10 @@ class LocalChat:
 
             params = xllamacpp.CommonParams()
             params.model.path = str(self.path)
-            params.n_ctx = self.context * 2  # each slot a window of ``context`` tokens
-            params.n_parallel = 2  # ANSWER_SLOT, READING_SLOT: one request at a time all the same
+            params.n_ctx = self.context * SLOTS  # each slot a window of ``context`` tokens
+            params.n_parallel = SLOTS  # one request at a time all the same (``_Turns``)
             params.kv_unified = False
+            params.cache_ram_mib = 0
             params.cpuparams.n_threads = self.threads
             params.cpuparams_batch.n_threads = self.threads
             params.verbosity = -1
@@ -166,18 +171,11 @@ class LocalChat:
             try:
                 if kept:
                     self._head = head
-                    # the slot back to the head alone (and the reply's opening, which the
-                    # reading does not share): the reading evaluates exactly what follows
-                    result = self._server.handle_chat_completions(
-                        {"messages": [{"role": "user", "content": head}], "max_tokens": 0,
-                         "temperature": 0, "cache_prompt": True, "stream": False,
-                         "id_slot": READING_SLOT})
-                    if not isinstance(result, dict) or "error" in result:
-                        raise UpstreamError(f"the local model failed: {_error(result or {})}")
+                    self._set_back([{"role": "user", "content": head}], READING_SLOT)
                 result = self._server.handle_chat_completions(
                     {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
                      "temperature": 0, "cache_prompt": kept, "stream": False,
-                     "id_slot": READING_SLOT if kept else ANSWER_SLOT,
+                     "id_slot": READING_SLOT if kept else WHOLE_SLOT,
                      "logprobs": True, "top_logprobs": 20})
             except UpstreamError:
                 raise
@@ -192,6 +190,16 @@ class LocalChat:
         except (KeyError, IndexError, TypeError):
             alternatives = []
         return alternatives, str(choice.get("message", {}).get("content", ""))
+
+    def _set_back(self, kept: list[dict[str, str]], slot: int) -> None:
+        """``slot``'s cache set back to the prompt of ``kept`` (and the reply's opening,
+        which no request shares), nothing written: the next request there that starts with
+        ``kept`` evaluates exactly what follows it."""
+        result = self._server.handle_chat_completions(
+            {"messages": kept, "max_tokens": 0, "temperature": 0, "cache_prompt": True,
+             "stream": False, "id_slot": slot})
+        if not isinstance(result, dict) or "error" in result:
+            raise UpstreamError(f"the local model failed: {_error(result or {})}")
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
@@ -228,11 +236,21 @@ class LocalChat:
             return (stop.is_set() or timed_out.is_set() or self._closing.is_set()
                     or cancelled())
 
+        drafted = messages[0].get("role") == "system" and len(messages) > 1
+        if drafted:  # the system prompt kept: the draft evaluates exactly the rest
+            try:
+                self._set_back([messages[0], {"role": "user", "content": ""}], ANSWER_SLOT)
+            except UpstreamError:
+                raise
+            except Exception as exc:
+                raise UpstreamError(f"the local model failed: {exc}") from exc
+
         def run() -> None:
             try:
                 result = self._server.handle_chat_completions(
                     {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                     "cache_prompt": True, "stream": True, "stop": STOP, "id_slot": ANSWER_SLOT,
+                     "cache_prompt": drafted, "stream": True, "stop": STOP,
+                     "id_slot": ANSWER_SLOT if drafted else WHOLE_SLOT,
                      "stream_options": {"include_usage": True}}, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     chunks.put(result)
