@@ -68,7 +68,8 @@ class Settings(BaseSettings):
         "whole passages).")
     llm_threads: int = Field(0, ge=0, description="CPU threads of the local model; 0 = all cores.")
     llm_context: int = Field(
-        4096, ge=512, description="Context window (tokens) of the local model.")
+        4096, ge=512, description="Context window (tokens) of each of the local model's "
+        "three slots (drafts, the support check, whole readings).")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
     llm_max_retries: int = Field(1, ge=0, description="Retries on LLM connection errors.")
     ingest_batch: int = Field(

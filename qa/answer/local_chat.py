@@ -19,7 +19,9 @@ read in ``READING_SLOT`` (one head: the support check's instructions), and every
 Before each draft or kept-head reading its slot is set back to exactly the kept part (the
 system prompt; the head), so the request evaluates exactly the rest: the same split every
 time, hence the same output, without reading the kept part again. No copies of idle slots
-are kept in memory (llama.cpp's ``cache_ram``, 8 GB by default): memory stays flat.
+are kept in memory (llama.cpp's host-memory prompt cache, ggml-org/llama.cpp#16391: up to
+8 GB by default, and it swaps a saved state into a slot when that reuses more): memory
+stays flat, and a slot holds only what was asked there.
 """
 
 from __future__ import annotations
