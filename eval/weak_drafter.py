@@ -50,6 +50,7 @@ def judge_runs(runs: list[Path], judge_model: str) -> dict[str, Any]:
                                data_dir=runs[0] / "store"))
     model = engine.answerer.model  # type: ignore[attr-defined]
     prompt = load_prompt("judge")
+    head = head_of(prompt)
     result: dict[str, Any] = {"judge_model": judge_model, "threshold": DOUBT, "runs": {}}
     try:
         for run in runs:
@@ -57,7 +58,7 @@ def judge_runs(runs: list[Path], judge_model: str) -> dict[str, Any]:
             pairs = shown_supported(run)
             for claim, evidence in pairs:
                 yes = 1.0 if claim in evidence else model.yes_probability(
-                    prompt.format(claim=claim, evidence=evidence), head_of(prompt))
+                    prompt.format(claim=claim, evidence=evidence), head)
                 if yes < DOUBT:
                     doubted.append({"claim": claim, "evidence": evidence, "p_yes": round(yes, 3)})
             result["runs"][run.name] = {"shown_supported": len(pairs), "doubted": doubted}

@@ -170,17 +170,15 @@ class LocalChat:
         ``head`` kept evaluated in ``READING_SLOT`` (see the module's notes)."""
         with self._turn():
             kept = bool(head) and prompt.startswith(head) and self._head in (None, head)
+            if kept:
+                self._head = head
+                self._set_back([{"role": "user", "content": head}], READING_SLOT)
             try:
-                if kept:
-                    self._head = head
-                    self._set_back([{"role": "user", "content": head}], READING_SLOT)
                 result = self._server.handle_chat_completions(
                     {"messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
                      "temperature": 0, "cache_prompt": kept, "stream": False,
                      "id_slot": READING_SLOT if kept else WHOLE_SLOT,
                      "logprobs": True, "top_logprobs": 20})
-            except UpstreamError:
-                raise
             except Exception as exc:  # the library raises plain RuntimeError/ValueError
                 raise UpstreamError(f"the local model failed: {exc}") from exc
         if not isinstance(result, dict) or "error" in result:
@@ -197,9 +195,12 @@ class LocalChat:
         """``slot``'s cache set back to the prompt of ``kept`` (and the reply's opening,
         which no request shares), nothing written: the next request there that starts with
         ``kept`` evaluates exactly what follows it."""
-        result = self._server.handle_chat_completions(
-            {"messages": kept, "max_tokens": 0, "temperature": 0, "cache_prompt": True,
-             "stream": False, "id_slot": slot})
+        try:
+            result = self._server.handle_chat_completions(
+                {"messages": kept, "max_tokens": 0, "temperature": 0, "cache_prompt": True,
+                 "stream": False, "id_slot": slot})
+        except Exception as exc:  # the library raises plain RuntimeError/ValueError
+            raise UpstreamError(f"the local model failed: {exc}") from exc
         if not isinstance(result, dict) or "error" in result:
             raise UpstreamError(f"the local model failed: {_error(result or {})}")
 
@@ -240,12 +241,7 @@ class LocalChat:
 
         drafted = messages[0].get("role") == "system" and len(messages) > 1
         if drafted:  # the system prompt kept: the draft evaluates exactly the rest
-            try:
-                self._set_back([messages[0], {"role": "user", "content": ""}], ANSWER_SLOT)
-            except UpstreamError:
-                raise
-            except Exception as exc:
-                raise UpstreamError(f"the local model failed: {exc}") from exc
+            self._set_back([messages[0], {"role": "user", "content": ""}], ANSWER_SLOT)
 
         def run() -> None:
             try:
