@@ -87,3 +87,15 @@ def test_verdicts_are_tallied_right_wrong_or_withheld_by_the_bound() -> None:
     assert tally(rows, 0.5) == {"right": 3, "wrong": 1, "withheld": 1}  # 0.5 says yes
     assert tally(rows, 0.7) == {"right": 2, "wrong": 0, "withheld": 3}
     assert tally(rows, 0.75) == {"right": 0, "wrong": 0, "withheld": 5}
+
+
+def test_a_compound_questions_bound_gives_yes_only_and_the_calibration_picks_the_lowest() -> None:
+    from eval.verdicts import picked, tally
+
+    rows = [{"reference": "yes", "p_yes": 0.5}, {"reference": "no", "p_yes": 0.1},
+            {"reference": "no", "p_yes": 0.44}, {"reference": "yes", "p_yes": 0.46}]
+    assert tally(rows, 0.45, claims=True) == {"right": 2, "wrong": 0, "withheld": 2}
+    assert tally(rows, 0.4, claims=True) == {"right": 2, "wrong": 1, "withheld": 1}
+    assert tally(rows, 0.6) == {"right": 1, "wrong": 0, "withheld": 3}  # 0.1 is a "No"
+    assert picked(rows, (0.4, 0.45, 0.5), claims=True) == 0.45  # 2 of 3 at 0.4: too few
+    assert picked(rows, (0.6,), claims=True) is None

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from qa.answer.llm import format_sources
 from qa.answer.polar import (
+    ASK_CLAIM,
+    CLAIMS_FROM,
     about_reports,
     alternatives,
+    claims,
+    compound,
     is_polar,
     offers_alternatives,
     verdict,
@@ -41,6 +46,10 @@ TIMES = Article(
 ASKED = ("Does the Riverton Gazette article report that the council voted to close the Elm "
          "Street library, while the Harbor Times article reports that residents protested "
          "against the closure?")
+"""A compound question: asked claim by claim (``claims``)."""
+WHOLE = ("Do the Riverton Gazette and the Harbor Times articles both report that the council "
+         "voted to close the Elm Street library?")
+"""A question asked whole: its "and" joins two names of one claim."""
 
 
 @pytest.mark.parametrize("question", [
@@ -112,6 +121,29 @@ def test_a_verdict_only_beyond_its_bounds() -> None:
     assert verdict(0.5, (0.5, 0.5)) == "Yes"  # bounds that meet always give a verdict
 
 
+@pytest.mark.parametrize("joiner", sorted(word_set("claim_joiners")))
+def test_each_claim_joiner_splits_a_question_into_its_claims(joiner: str) -> None:
+    question = (f"Does the Gazette article report that the council voted, {joiner} the Times "
+                f"article says that residents protested?")
+    assert claims(question) == [
+        "Does the Gazette article report that the council voted?",
+        ASK_CLAIM.format(claim="the Times article says that residents protested")]
+    assert compound(question)
+
+
+def test_and_joins_two_claims_only_before_a_verb_that_asks_again() -> None:
+    assert claims("Did the Gazette report the vote, and did the Times report a protest?") == [
+        "Did the Gazette report the vote?", "Did the Times report a protest?"]
+    assert claims(WHOLE) == [WHOLE] and not compound(WHOLE)
+    assert not compound("Did the Gazette and the Times report the vote and the protest?")
+
+
+def test_a_question_with_a_short_part_or_two_alternatives_is_not_compound() -> None:
+    assert not compound("Did the Gazette report it, while others did?")  # "others did"
+    assert not compound("Was the vote reported consistently or inconsistently by the Gazette, "
+                        "while the Times covered the protest?")  # it names its alternatives
+
+
 def _engine(tmp_path: Path, embedder: Embedder, **overrides: object) -> QAEngine:
     engine = QAEngine(local_settings(tmp_path / "s", llm_max_tokens=48, **overrides),
                       embedder=embedder)
@@ -130,16 +162,31 @@ def test_a_judging_model_opens_with_its_verdict_over_quotes_of_each_named_articl
         tmp_path: Path, embedder: Embedder) -> None:
     # bounds that meet: the model's P(yes), whatever it is, gives a verdict
     engine = _engine(tmp_path, embedder, answerability="model", verdict_from=0.5)
-    answer = engine.ask(ASKED)
+    answer = engine.ask(WHOLE)
     _quotes_both(answer, engine)
     assert answer.verdict in {"yes", "no"}
     assert answer.answer.startswith(f"{answer.verdict.capitalize()}. ")
     assert answer.sentences[0].text in {GAZETTE.text.split(". ")[0] + ".",
                                         TIMES.text.split(". ")[0] + "."}
-    streamed = list(engine.stream_chat([{"role": "user", "content": ASKED}]))
+    streamed = list(engine.stream_chat([{"role": "user", "content": WHOLE}]))
     final = streamed[-1]
     assert isinstance(final, Answer) and final.verdict == answer.verdict
     assert "".join(p for p in streamed if isinstance(p, str)) == final.answer
+
+
+def test_a_compound_question_is_yes_only_when_every_claim_is(
+        tmp_path: Path, embedder: Embedder) -> None:
+    engine = _engine(tmp_path, embedder, answerability="model", verdict_from=0.5)
+    judge = engine.answerer.polar  # type: ignore[attr-defined]
+    evidence = engine.retrieve(ASKED)
+    sources = format_sources(evidence.hits, evidence.articles)
+    each = [judge.probability(claim, sources) for claim in claims(ASKED)]
+    assert len(each) == 2 and judge.probability(ASKED, sources) == min(each)
+    p_yes = engine.verdict_probability(ASKED)
+    assert p_yes is not None
+    answer = engine.ask(ASKED)  # "Yes" at CLAIMS_FROM, else no verdict: never "No"
+    _quotes_both(answer, engine)
+    assert answer.verdict == ("yes" if p_yes >= CLAIMS_FROM else None)
 
 
 def test_a_model_that_does_not_judge_gives_the_quotes_alone(
@@ -177,10 +224,10 @@ def test_the_web_chat_shows_the_verdict_before_the_quotes(tmp_path: Path,
     from tests.test_ui import ANSWERED, ask_in_page
 
     engine = _engine(tmp_path, embedder, answerability="model", verdict_from=0.5)
-    expected = engine.ask(ASKED).verdict
+    expected = engine.ask(WHOLE).verdict
     assert expected in {"yes", "no"}
     with live(engine) as url, chromium() as driver:
-        ask_in_page(driver, url, ASKED)
+        ask_in_page(driver, url, WHOLE)
         WebDriverWait(driver, 120).until(
             lambda d: not d.find_elements(By.CSS_SELECTOR, ".msg.assistant.streaming"))
         message = driver.find_elements(By.CSS_SELECTOR, ANSWERED)[-1]

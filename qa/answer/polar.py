@@ -9,6 +9,17 @@ model's verdict: its P("yes") for the question over the shortlisted evidence (on
 shown as "Yes." or "No." only when the model is sure either way (``QA_VERDICT_FROM``); when
 it is not, the quotes stand alone for the reader to judge.
 
+A compound question ("Does X's article suggest A, while Y's implies B?", ``claims``) is
+asked claim by claim over the same evidence, and its P(yes) is the least of its claims':
+the answer is yes only if every claim holds. Asked whole, the 1.5B model leans to "yes"
+for a question one of whose claims is false (the MultiHop-RAG "no" questions change one
+detail of one claim): over its 65 compound questions, the AUC of P(yes) was 0.675 asked
+whole and 0.808 claim by claim (``python -m eval.verdicts``, README "Yes or no across
+articles"). The least of two readings is lower than one reading of the whole,
+so a compound question has its own bound (``CLAIMS_FROM``), for "Yes" only: a claim the
+shortlist does not show reads low whether it is false or merely not shown, so a low P(yes)
+is not a "No".
+
 Only questions about what reports say take this path (``about_reports``: they name an
 article, a report, coverage; or ``named_outlets``: an outlet of the retrieved articles):
 asked of the world ("Is Russia helping Serbia destabilise Kosovo?"), a model's "yes" would
@@ -40,6 +51,16 @@ _OPPOSED = re.compile(r"\b(\w+)\s+or\s+((?:un|in|dis|non-?)\1)\b", re.I)
 _OR_ASKS = re.compile(rf",\s*or\s+({AUXILIARY})\b", re.I)
 """A second question offered as the alternative: "…, or do they propose …?"."""
 _PAIRS = [re.compile(rf"\b({a})\s+or\s+({b})\b", re.I) for a, b in pairs("alternative_pairs")]
+_JOINED = re.compile(
+    r",?\s+(?:" + "|".join(sorted(word_set("claim_joiners"))) + r")\s+|"
+    rf",\s+and\s+(?=(?:{AUXILIARY})\b)", re.I)
+"""Where a compound question joins its claims (``claim_joiners``; ", and" before a verb
+that asks again)."""
+ASK_CLAIM = "Is it true that {claim}?"
+"""How a joined claim that is not itself a question is asked."""
+CLAIMS_FROM = 0.42
+"""A compound question's verdict is "Yes" when the least of its claims' P(yes) is at least
+this (never "No"); chosen by ``python -m eval.verdicts`` on the calibration half."""
 
 
 class YesModel(Protocol):
@@ -74,6 +95,28 @@ def alternatives(question: str) -> tuple[str, str] | None:
         if found := pattern.search(asked):
             return found.group(1).lower(), found.group(2).lower()
     return None
+
+
+def claims(question: str) -> list[str]:
+    """The questions a compound yes-or-no question joins, each to be asked on its own: "Does
+    X suggest A, while Y implies B?" gives "Does X suggest A?" and "Is it true that Y
+    implies B?"; "…, and does Y say B?" gives "Does Y say B?". A question that joins
+    nothing (or parts of fewer than three words) is its one claim."""
+    text = _last(question).strip().rstrip("?").strip()
+    parts = [p.strip(" ,") for p in _JOINED.split(text)]
+    if len(parts) < 2 or any(len(words(p)) < 3 for p in parts):
+        return [question]
+    out = [parts[0] + "?"]
+    for part in parts[1:]:
+        out.append(part[:1].upper() + part[1:] + "?" if YES_NO.match(part)
+                   else ASK_CLAIM.format(claim=part))
+    return out
+
+
+def compound(question: str) -> bool:
+    """A yes-or-no question joining several claims (``claims``), not one naming its two
+    alternatives: asked claim by claim, under ``CLAIMS_FROM``."""
+    return alternatives(question) is None and len(claims(question)) > 1
 
 
 def about_reports(question: str) -> bool:
@@ -131,24 +174,27 @@ class PolarJudge:
             about_reports(question) or bool(named_outlets(evidence)))
 
     def probability(self, question: str, sources: str) -> float:
-        """The model's P(yes) for ``question`` over ``sources`` (numbered, as drafted from);
-        for a question between two words, its preference for the first: P(yes) that the
+        """The model's P(yes) for ``question`` over ``sources`` (numbered, as drafted from):
+        for a compound question the least of its claims' (``claims``); for a question
+        between two words, its preference for the first: P(yes) that the
         answer is the first over the sum of that and P(yes) that it is the second, each
         asked apart (``prompts/choice.txt``), so a model's leaning to "yes" cancels out."""
         options = alternatives(question)
-        if options is None:
-            prompt = load_prompt("polar").format(sources=sources, question=_last(question))
-            return self.model.yes_probability(prompt)
+        if options is None:  # a compound question: yes only if every claim is
+            return min(self.model.yes_probability(load_prompt("polar").format(
+                sources=sources, question=_last(claim))) for claim in claims(question))
         first, second = (self.model.yes_probability(load_prompt("choice").format(
             sources=sources, question=_last(question), option=option)) for option in options)
         return first / (first + second) if first + second > 0 else 0.5
 
     def verdict(self, question: str, sources: str) -> str | None:
         """"Yes" or "No" (a yes-or-no question), or the word chosen of the two the question
-        names, when the model is sure (``verdict``); ``None`` when it is not, or judges not."""
+        names, when the model is sure (``verdict``; a compound question only "Yes", at
+        ``CLAIMS_FROM``); ``None`` when it is not, or judges not."""
         if self.bounds is None:
             return None
-        said = verdict(self.probability(question, sources), self.bounds)
+        bounds = (-1.0, CLAIMS_FROM) if compound(question) else self.bounds
+        said = verdict(self.probability(question, sources), bounds)
         options = alternatives(question)
         if said is None or options is None:
             return said
