@@ -28,7 +28,7 @@ from eval import multihop
 from eval.answerability import auc
 from eval.calibrate import HERE
 from eval.metrics import VERDICTS
-from qa.answer.polar import CLAIMS_FROM, compound, verdict
+from qa.answer.polar import CLAIMS_FROM, compound, verdict, yes_only
 from qa.config import Settings
 from qa.engine import QAEngine
 
@@ -63,7 +63,7 @@ def tally(rows: list[Row], bound: float, claims: bool = False) -> dict[str, int]
     out = {"right": 0, "wrong": 0, "withheld": 0}
     for row in rows:
         p = row["p_yes"]
-        said = None if p is None else verdict(p, (-1.0 if claims else 1 - bound, bound))
+        said = None if p is None else verdict(p, yes_only(bound) if claims else (1 - bound, bound))
         out["withheld" if said is None else "right" if said.lower() == row["reference"]
             else "wrong"] += 1
     return out

@@ -97,6 +97,12 @@ def alternatives(question: str) -> tuple[str, str] | None:
     return None
 
 
+def yes_only(bound: float) -> tuple[float, float]:
+    """Bounds for ``verdict`` that give "Yes" at ``bound`` and never "No" (a compound
+    question's, ``CLAIMS_FROM``)."""
+    return (-1.0, bound)
+
+
 def claims(question: str) -> list[str]:
     """The questions a compound yes-or-no question joins, each to be asked on its own: "Does
     X suggest A, while Y implies B?" gives "Does X suggest A?" and "Is it true that Y
@@ -193,7 +199,7 @@ class PolarJudge:
         ``CLAIMS_FROM``); ``None`` when it is not, or judges not."""
         if self.bounds is None:
             return None
-        bounds = (-1.0, CLAIMS_FROM) if compound(question) else self.bounds
+        bounds = yes_only(CLAIMS_FROM) if compound(question) else self.bounds
         said = verdict(self.probability(question, sources), bounds)
         options = alternatives(question)
         if said is None or options is None:
