@@ -186,7 +186,7 @@ class PolarJudge:
         answer is the first over the sum of that and P(yes) that it is the second, each
         asked apart (``prompts/choice.txt``), so a model's leaning to "yes" cancels out."""
         options = alternatives(question)
-        if options is None:  # a compound question: yes only if every claim is
+        if options is None:  # its one claim, or a compound one's least: yes only if all are
             return min(self.model.yes_probability(load_prompt("polar").format(
                 sources=sources, question=_last(claim))) for claim in claims(question))
         first, second = (self.model.yes_probability(load_prompt("choice").format(
