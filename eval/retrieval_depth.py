@@ -10,6 +10,9 @@ one, searched down to ``--depth`` among the articles published by the quiz date.
 question the fused top k misses is listed with both ranks and with the dates of its gold
 articles: gold found deep in both rankings is what the embedder and BM25 cannot bring
 up; gold only in articles published after the quiz is what ``as_of`` rightly leaves out.
+It also counts the questions whose reference (whole words, as the answer metric reads it)
+is in a passage given to the answerer although no gold passage is: the quiz links one
+article, and another report of the week often gives the same answer.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eval import dev_weeks
-from eval.metrics import first_hit_rank
+from eval.metrics import contains_reference, first_hit_rank
 from qa.engine import QAEngine
 from qa.index.retrieval import _keep, _mask
 from qa.text.terms import terms
@@ -33,6 +36,8 @@ class Row:
     question: str
     reference: str
     fused: int | None
+    reference_given: bool
+    """A passage given to the answerer holds the reference."""
     dense: int | None
     sparse: int | None
     after: bool
@@ -66,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             sparse = [index.passage_id(i) for i in index.search(
                 terms(q.question), args.depth, _mask(index.published, None, q.as_of, True))]
             days = [published[a] for a, _, _ in gold]
-            rows.append(Row(q.question, q.reference, fused,
+            given = any(contains_reference(h.text, q.reference) for h in evidence.hits)
+            rows.append(Row(q.question, q.reference, fused, given,
                             first_hit_rank(_spans(engine, dense), gold),
                             first_hit_rank(_spans(engine, sparse), gold),
                             all(d is not None and d > q.as_of for d in days),
@@ -85,6 +91,8 @@ def _print(rows: list[Row], depth: int, about: str) -> None:
     print(f"{about}\n{n} answerable questions, asked as of their quiz date\n")
     print(f"gold among the passages given to the answerer (hit@k): "
           f"{sum(1 for r in rows if r.fused) / n:.3f}")
+    print(f"gold, or else the reference, among the passages given to the answerer: "
+          f"{sum(1 for r in rows if r.fused or r.reference_given) / n:.3f}")
     for band in BANDS:
         either = sum(1 for r in rows if any(x and x <= band for x in (r.dense, r.sparse)))
         print(f"gold within the first {band:>3} of the dense or the BM25 ranking: {either / n:.3f}")
@@ -94,6 +102,7 @@ def _print(rows: list[Row], depth: int, about: str) -> None:
     for r in rows:
         if not r.fused:
             print(f"- dense {r.dense or '-'}, BM25 {r.sparse or '-'}"
+                  f"{', reference given' if r.reference_given else ''}"
                   f"{', after the quiz' if r.after else ''} ({', '.join(r.days)}): "
                   f"{r.question[:90]} -> {r.reference}")
 

@@ -325,17 +325,26 @@ def test_the_retrieval_depth_report_finds_the_gold_passage(
     data.mkdir(parents=True)
     write_jsonl(data / "20230106_qa.jsonl", [{
         "question_id": "20230106_0", "question_sentence": "Which team does Hamlin play for?",
-        "choices": ["Bengals", "Buffalo Bills"], "question_date": "2023/01/06", "answer": ["1"]}])
+        "choices": ["Bengals", "Buffalo Bills"], "question_date": "2023/01/06", "answer": ["1"]},
+        {"question_id": "20230106_1", "question_sentence": "Which player collapsed on Monday?",
+         "choices": ["Damar Hamlin", "Josh Allen"], "question_date": "2023/01/06",
+         "answer": ["0"]}])
     write_jsonl(data / "20230106_gcs.jsonl", [{"question_id": "20230106_0", "search_result": [
         {"url": "https://news.example/hamlin", "title": "Hamlin collapses", "publish_date":
          "2023-01-05", "text": "Damar Hamlin of the Buffalo Bills collapsed on Monday night."},
         {"url": "https://news.example/later", "title": "Bills win", "publish_date":
-         "2023-01-09", "text": "The Buffalo Bills won on Sunday, with Hamlin watching."}]}])
+         "2023-01-09", "text": "The Buffalo Bills won on Sunday, with Hamlin watching."}]},
+        {"question_id": "20230106_1", "search_result": [  # linked only to a later report
+            {"url": "https://news.example/recovery", "title": "Recovery", "publish_date":
+             "2023-01-10", "text": "Damar Hamlin is recovering at home."}]}])
     monkeypatch.setenv("QA_EVAL_DATA", str(data.parent))
     retrieval_depth.main(["--weeks", "20230106", "--data-dir", str(tmp_path / "store")])
     out = capsys.readouterr().out
-    assert "1 answerable questions" in out
-    assert "(hit@k): 1.000" in out and "after the quiz: 0.000" in out
+    assert "2 answerable questions" in out
+    assert "(hit@k): 0.500" in out and "after the quiz: 0.500" in out
+    # the second question's gold is later than its quiz, but the first's article names him
+    assert "else the reference, among the passages given to the answerer: 1.000" in out
+    assert "reference given, after the quiz" in out
     monkeypatch.setenv("QA_EVAL_DATA", str(tmp_path / "none"))
     retrieval_depth.main([])
     assert capsys.readouterr().out.startswith("skipped: no RealTimeQA weeks")
